@@ -1,0 +1,69 @@
+import { SkiffError } from "../errors.ts";
+import { formatDuration } from "../util/duration.ts";
+import type { RunResult } from "./result.ts";
+
+/** A run that ended without an answer still carries what it did. */
+export abstract class RunError extends SkiffError {
+  /** Messages, steps and usage up to the failure. */
+  readonly partial: RunResult;
+
+  constructor(code: string, message: string, partial: RunResult, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.partial = partial;
+  }
+}
+
+/** The run's own deadline (`timeout`) passed. CLI exit 124, HTTP 504. */
+export class RunTimeoutError extends RunError {
+  readonly timeoutMs: number;
+
+  constructor(timeoutMs: number, partial: RunResult) {
+    super(
+      "run_timeout",
+      `The run did not finish within its timeout of ${formatDuration(timeoutMs)} (after ${partial.steps.length} step(s)); raise --timeout or ask for less.`,
+      partial,
+    );
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** Someone stopped the run: Ctrl-C, a client that went away, server shutdown. CLI exit 130. */
+export class RunCancelledError extends RunError {
+  constructor(reason: string, partial: RunResult, options?: { cause?: unknown }) {
+    super("run_cancelled", `The run was cancelled: ${reason}.`, partial, options);
+  }
+}
+
+/** The model failed (after retries and fallbacks) in the middle of a run. CLI exit 1, HTTP 502. */
+export class RunModelError extends RunError {
+  constructor(cause: SkiffError, partial: RunResult) {
+    super(cause.code, cause.message, partial, { cause });
+  }
+}
+
+/** The model still wanted tools when `max_steps` was reached. CLI exit 1. */
+export class MaxStepsError extends RunError {
+  constructor(maxSteps: number, partial: RunResult) {
+    super(
+      "max_steps",
+      `The model still wanted to call tools after ${maxSteps} step(s) (max_steps); raise --max-steps or narrow the question.`,
+      partial,
+    );
+  }
+}
+
+/** The abort reason used for the run's own timeout, so it can be told from a cancellation. */
+export class DeadlineReached extends Error {
+  constructor() {
+    super("run deadline reached");
+    this.name = "DeadlineReached";
+  }
+}
+
+/** An abort reason that says who cancelled, e.g. `new CancelReason("interrupted (Ctrl-C)")`. */
+export class CancelReason extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = "CancelReason";
+  }
+}

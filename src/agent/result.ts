@@ -1,0 +1,48 @@
+import type { Message, Usage } from "../model/messages.ts";
+
+/** Why a run ended. `max_steps` and `budget` are skiff's; the rest are the model's. */
+export type FinishReason = "stop" | "length" | "content_filter" | "max_steps" | "budget";
+
+/** One tool call of a step, as it ran. */
+export interface ToolCallRecord {
+  readonly id: string;
+  readonly name: string;
+  /** Raw JSON text the model sent. */
+  readonly arguments: string;
+  /** False when the model was sent an `error:` message instead of a result. */
+  readonly ok: boolean;
+  /** What the model was sent (result or `error: …`), already cut to the output limit. */
+  readonly output: string;
+  /** Start, relative to the start of the run, in ms. */
+  readonly startMs: number;
+  readonly durationMs: number;
+}
+
+/** One model call and the tools it asked for. */
+export interface Step {
+  readonly index: number;
+  readonly model: string;
+  readonly provider: string;
+  readonly responseId: string | undefined;
+  readonly finishReason: string;
+  readonly usage: Usage;
+  readonly startMs: number;
+  readonly modelDurationMs: number;
+  readonly durationMs: number;
+  readonly toolCalls: readonly ToolCallRecord[];
+}
+
+/** What a run produced. Failed runs carry the same shape as `partial` on their error. */
+export interface RunResult {
+  /** The final answer text ("" when the run stopped before one). */
+  readonly output: string;
+  /** The whole conversation: the input messages followed by everything this run added. */
+  readonly messages: readonly Message[];
+  /** How many of `messages` came in with the run (the rest are new). */
+  readonly inputMessageCount: number;
+  readonly steps: readonly Step[];
+  readonly usage: Usage;
+  readonly finishReason: FinishReason;
+  readonly traceId: string | undefined;
+  readonly durationMs: number;
+}

@@ -1,0 +1,65 @@
+import { type AgentEvent, MaxStepsError, runAgent, runResultJson } from "../agent/index.ts";
+import type { Config } from "../config/index.ts";
+import { UsageError } from "../errors.ts";
+import type { Message } from "../model/messages.ts";
+import type { Runtime } from "../wire.ts";
+import type { Terminal } from "./io.ts";
+
+export interface AskOptions {
+  readonly question: string | undefined;
+  readonly json: boolean;
+  readonly config: Config;
+  readonly runtime: Runtime;
+  readonly terminal: Terminal;
+  readonly signal: AbortSignal;
+  readonly traceparent?: string;
+}
+
+/** `skiff ask`: one run; the answer (or the JSON result) on stdout, progress on stderr. */
+export async function ask(options: AskOptions): Promise<void> {
+  const { terminal, config, runtime } = options;
+  const question = await resolveQuestion(options.question, terminal);
+  const messages: Message[] = [];
+  if (config.system) messages.push({ role: "system", content: config.system });
+  messages.push({ role: "user", content: question });
+
+  const result = await runAgent({
+    model: runtime.model,
+    tools: runtime.tools,
+    messages,
+    limits: {
+      maxSteps: config.max_steps,
+      timeoutMs: config.timeout,
+      toolTimeoutMs: config.tool_timeout,
+      toolOutputLimit: config.tool_output_limit,
+    },
+    signal: options.signal,
+    tracer: runtime.tracer,
+    onEvent: options.json ? undefined : (event) => reportProgress(event, terminal),
+    ...(options.traceparent === undefined ? {} : { traceparent: options.traceparent }),
+  });
+
+  if (options.json) terminal.out(`${JSON.stringify(runResultJson(result), null, 2)}\n`);
+  else if (result.output) terminal.out(result.output.endsWith("\n") ? result.output : `${result.output}\n`);
+  if (result.finishReason === "max_steps") throw new MaxStepsError(config.max_steps, result);
+}
+
+async function resolveQuestion(question: string | undefined, terminal: Terminal): Promise<string> {
+  if (question !== undefined && question !== "-") {
+    if (question.trim() === "") throw new UsageError('the question is empty: skiff ask "your question"');
+    return question;
+  }
+  if (question === undefined && terminal.stdinIsTTY) {
+    throw new UsageError('no question: skiff ask "your question" (or pipe it on stdin)');
+  }
+  const text = (await terminal.readStdin()).trim();
+  if (text === "") throw new UsageError("no question: stdin was empty");
+  return text;
+}
+
+/** One short stderr line per finished tool call, so a person sees the agent work. */
+function reportProgress(event: AgentEvent, terminal: Terminal): void {
+  if (event.type !== "tool.finished") return;
+  const status = event.ok ? "ok" : event.output.split("\n")[0]!.slice(0, 200);
+  terminal.err(`· step ${event.step} ${event.name} ${status} (${event.durationMs.toFixed(1)}ms)\n`);
+}

@@ -1,0 +1,105 @@
+import { createInterface } from "node:readline";
+import { CancelReason, RunCancelledError, runAgent } from "../agent/index.ts";
+import type { Config } from "../config/index.ts";
+import type { Message } from "../model/messages.ts";
+import type { Runtime } from "../wire.ts";
+import { describeError, ExitCode } from "./exit-codes.ts";
+import type { Terminal } from "./io.ts";
+
+export interface ChatOptions {
+  readonly config: Config;
+  readonly runtime: Runtime;
+  readonly terminal: Terminal;
+  readonly input: NodeJS.ReadableStream;
+  readonly verbose: boolean;
+  /** Registers the Ctrl-C handler; returns a function that removes it. */
+  readonly onInterrupt: (handler: () => void) => () => void;
+}
+
+/**
+ * `skiff chat`: a REPL that streams answers and keeps the conversation. Prompts go to stderr so
+ * stdout holds only answers. Ctrl-C during an answer cancels it; Ctrl-C at the prompt (or a
+ * second one while cancelling) quits with 130. `/exit` or end of input quits with 0.
+ */
+export async function chat(options: ChatOptions): Promise<number> {
+  const { config, runtime, terminal } = options;
+  const system: Message[] = config.system ? [{ role: "system", content: config.system }] : [];
+  let history: Message[] = [...system];
+  let current: AbortController | undefined;
+  let exitCode: number | undefined;
+
+  const lines = createInterface({ input: options.input, terminal: false, crlfDelay: Infinity });
+  const interrupt = () => {
+    if (current && !current.signal.aborted) {
+      current.abort(new CancelReason("interrupted (Ctrl-C)"));
+      return;
+    }
+    exitCode = ExitCode.interrupted;
+    terminal.err("\n");
+    lines.close();
+  };
+  const removeInterrupt = options.onInterrupt(interrupt);
+
+  terminal.err(`skiff chat · model ${runtime.model.name} · /reset clears history, /exit quits\n`);
+  const prompt = () => terminal.err("you> ");
+  prompt();
+  try {
+    for await (const raw of lines) {
+      const line = raw.trim();
+      if (line === "") {
+        prompt();
+        continue;
+      }
+      if (line === "/exit" || line === "/quit") break;
+      if (line === "/reset") {
+        history = [...system];
+        terminal.err("(history cleared)\n");
+        prompt();
+        continue;
+      }
+      current = new AbortController();
+      const messages: Message[] = [...history, { role: "user", content: line }];
+      let streamed = false;
+      try {
+        const result = await runAgent({
+          model: runtime.model,
+          tools: runtime.tools,
+          messages,
+          limits: {
+            maxSteps: config.max_steps,
+            timeoutMs: config.timeout,
+            toolTimeoutMs: config.tool_timeout,
+            toolOutputLimit: config.tool_output_limit,
+          },
+          signal: current.signal,
+          tracer: runtime.tracer,
+          stream: true,
+          onEvent: (event) => {
+            if (event.type === "model.delta") {
+              streamed = true;
+              terminal.out(event.text);
+            } else if (event.type === "tool.finished") {
+              terminal.err(`· ${event.name} ${event.ok ? "ok" : "error"} (${event.durationMs.toFixed(1)}ms)\n`);
+            }
+          },
+        });
+        if (!streamed) terminal.out(result.output);
+        terminal.out("\n");
+        history = [...result.messages].slice(-config.server.max_history_messages);
+      } catch (error) {
+        if (streamed) terminal.out("\n");
+        if (error instanceof RunCancelledError) terminal.err("(answer cancelled)\n");
+        else terminal.err(describeError(error, options.verbose));
+        // The failed turn is dropped, so history stays a valid conversation.
+      } finally {
+        current = undefined;
+      }
+      if (exitCode !== undefined) break;
+      prompt();
+    }
+  } finally {
+    removeInterrupt();
+    lines.close();
+  }
+  return exitCode ?? ExitCode.ok;
+}

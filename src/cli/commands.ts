@@ -1,0 +1,145 @@
+import { z } from "zod";
+import { configLeaves } from "../config/leaves.ts";
+import type { FlagSpec } from "./argv.ts";
+
+/** One `skiff` command: its usage line, own flags, and whether config flags apply. */
+export interface CommandSpec {
+  readonly name: string;
+  readonly usage: string;
+  readonly summary: string;
+  readonly flags: readonly FlagSpec[];
+  /** Config keys settable as flags here (filtered by each key's `commands`). */
+  readonly configFlags: boolean;
+  readonly subcommands?: readonly { readonly name: string; readonly summary: string }[];
+}
+
+const globalFlags: readonly FlagSpec[] = [
+  { name: "config", takesValue: true, placeholder: "PATH", help: "Config file (else SKIFF_CONFIG, else ./skiff.toml)" },
+  { name: "verbose", takesValue: false, help: "Print stack traces and debug detail on errors" },
+  { name: "help", takesValue: false, help: "Show this help" },
+];
+
+/** Every command, in the order `skiff --help` lists them. */
+export const commands: readonly CommandSpec[] = [
+  {
+    name: "ask",
+    usage: 'skiff ask [flags] "question"',
+    summary: 'One run: the answer on stdout, progress on stderr. The question is read from stdin when it is "-" or absent and stdin is not a terminal.',
+    configFlags: true,
+    flags: [
+      { name: "json", takesValue: false, help: "Print the whole run result as JSON (output, steps, tool calls, usage, finish reason, trace id)" },
+      { name: "trace", takesValue: false, help: "Print the run's span tree on stderr when it ends" },
+    ],
+  },
+  {
+    name: "chat",
+    usage: "skiff chat [flags]",
+    summary: "Interactive chat that streams answers and keeps history. /reset clears it, /exit quits; Ctrl-C cancels an answer, a second Ctrl-C quits.",
+    configFlags: true,
+    flags: [
+      { name: "trace", takesValue: false, help: "Print each run's span tree on stderr" },
+    ],
+  },
+  {
+    name: "tools",
+    usage: "skiff tools list [--json] | skiff tools call NAME '{json}'",
+    summary: "List the enabled tools with their JSON Schemas, or run one without a model.",
+    configFlags: true,
+    flags: [{ name: "json", takesValue: false, help: "Machine-readable output" }],
+    subcommands: [
+      { name: "list", summary: "Every enabled tool, where it comes from, and its JSON Schema" },
+      { name: "call", summary: "Run one tool with JSON arguments, with the agent's validation and limits" },
+    ],
+  },
+  {
+    name: "config",
+    usage: "skiff config check | show | schema",
+    summary: "Validate the configuration, show the effective values and their sources (secrets hidden), or print its JSON Schema.",
+    configFlags: true,
+    flags: [],
+    subcommands: [
+      { name: "check", summary: "Validate flags, env vars and the config file; exit 2 on any problem" },
+      { name: "show", summary: "Effective configuration with the source of each value; secrets hidden" },
+      { name: "schema", summary: "JSON Schema of the config file" },
+    ],
+  },
+  {
+    name: "version",
+    usage: "skiff version [--json]",
+    summary: "Version, git commit, build date, Bun version and target.",
+    configFlags: false,
+    flags: [{ name: "json", takesValue: false, help: "Machine-readable output" }],
+  },
+];
+
+/** Finds a command by name. */
+export function findCommand(name: string): CommandSpec | undefined {
+  return commands.find((command) => command.name === name);
+}
+
+/** Own, global and config flags a command accepts. */
+export function flagsOf(command: CommandSpec): FlagSpec[] {
+  const config = command.configFlags ? configFlagSpecs(command.name) : [];
+  return [...command.flags, ...config, ...globalFlags];
+}
+
+function configFlagSpecs(commandName: string): FlagSpec[] {
+  return configLeaves
+    .filter((leaf) => leaf.flag !== undefined)
+    .filter((leaf) => commandName === "config" || !leaf.meta.commands || leaf.meta.commands.includes(commandName))
+    .map((leaf) => ({
+      name: leaf.flag!,
+      takesValue: leaf.meta.kind !== "boolean",
+      placeholder: leaf.meta.placeholder ?? leaf.meta.kind.toUpperCase(),
+      help: `${leaf.meta.help}${describeDefault(leaf.schema)} [${leaf.key}${leaf.env ? `, ${leaf.env}` : ""}]`,
+    }));
+}
+
+function describeDefault(schema: z.ZodType): string {
+  try {
+    const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as { default?: unknown };
+    if (json.default === undefined) return "";
+    if (Array.isArray(json.default) && json.default.length === 0) return "";
+    return ` (default ${typeof json.default === "string" ? json.default : JSON.stringify(json.default)})`;
+  } catch {
+    return "";
+  }
+}
+
+/** `skiff --help`. */
+export function mainHelp(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    "skiff — an AI agent in one executable",
+    "",
+    "Usage: skiff <command> [flags]",
+    "",
+    "Commands:",
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary.split(". ")[0]!.replace(/\.$/, "")}`),
+    "",
+    'Run "skiff <command> --help" for a command\'s flags. Every config key is also a flag, a SKIFF_* env var and a skiff.toml key.',
+    "",
+  ].join("\n");
+}
+
+/** `skiff <command> --help`. */
+export function commandHelp(command: CommandSpec): string {
+  const own = [...command.flags, ...globalFlags];
+  const config = command.configFlags ? configFlagSpecs(command.name) : [];
+  const render = (flags: readonly FlagSpec[]) => {
+    const labels = flags.map((f) => `--${f.name}${f.takesValue ? ` ${f.placeholder ?? "VALUE"}` : ""}`);
+    const width = Math.max(...labels.map((l) => l.length));
+    return flags.map((f, i) => `  ${labels[i]!.padEnd(width)}  ${f.help}`);
+  };
+  return [
+    `Usage: ${command.usage}`,
+    "",
+    command.summary,
+    ...(command.subcommands ? ["", "Subcommands:", ...command.subcommands.map((s) => `  ${s.name.padEnd(8)}${s.summary}`)] : []),
+    "",
+    "Flags:",
+    ...render(own),
+    ...(config.length > 0 ? ["", "Config flags (each also a SKIFF_* env var and a skiff.toml key):", ...render(config)] : []),
+    "",
+  ].join("\n");
+}

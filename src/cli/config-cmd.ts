@@ -1,0 +1,63 @@
+import { z } from "zod";
+import { configLeaves, configSchema, type LoadedConfig } from "../config/index.ts";
+import { formatDuration, formatSize } from "../util/duration.ts";
+import type { Terminal } from "./io.ts";
+
+/** `skiff config check`: the config already loaded without issues, so say where it came from. */
+export function checkConfig(loaded: LoadedConfig, terminal: Terminal): void {
+  terminal.out(`config ok${loaded.file ? ` (file ${loaded.file})` : " (no config file; flags, env and defaults)"}\n`);
+}
+
+/** `skiff config schema`: JSON Schema of the config file, as written (durations and sizes as text). */
+export function printConfigSchema(terminal: Terminal): void {
+  terminal.out(`${JSON.stringify(z.toJSONSchema(configSchema, { io: "input", unrepresentable: "any" }), null, 2)}\n`);
+}
+
+/**
+ * `skiff config show`: the effective value of every key with its source, as TOML-like lines.
+ * Secret values never appear: header values other than env:/file: references are masked.
+ */
+export function showConfig(loaded: LoadedConfig, env: Readonly<Record<string, string | undefined>>, terminal: Terminal): void {
+  const lines: string[] = [];
+  for (const leaf of configLeaves) {
+    let value: unknown = loaded.config;
+    for (const segment of leaf.path) value = (value as Record<string, unknown> | undefined)?.[segment];
+    const source = loaded.sources.get(leaf.key) ?? "default";
+    lines.push(`${leaf.key} = ${render(leaf.meta.kind, value, leaf.meta.secret === true)}  # ${source}`);
+  }
+  const apiKeySource = loaded.config.api_key_file
+    ? `file ${loaded.config.api_key_file}`
+    : env["OPENAI_API_KEY"]
+      ? "env OPENAI_API_KEY"
+      : "none";
+  lines.push(`# api key: ${apiKeySource === "none" ? "not set" : `set (${apiKeySource}), value hidden`}`);
+  terminal.out(`${lines.join("\n")}\n`);
+}
+
+function render(kind: string, value: unknown, secret: boolean): string {
+  if (value === undefined) return "(unset)";
+  if (kind === "duration" && typeof value === "number") return JSON.stringify(formatDuration(value));
+  if (kind === "size" && typeof value === "number") return JSON.stringify(formatSize(value));
+  // A secret-marked string is a file path (not itself secret); a secret-marked table holds values.
+  return JSON.stringify(secret && value !== null && typeof value === "object" ? maskValues(value) : maskNested(value));
+}
+
+/** Tables whose values may be literal secrets: header values and environment handed to tools. */
+const secretTables = new Set(["headers", "env"]);
+
+function maskNested(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(maskNested);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, secretTables.has(k) && v && typeof v === "object" ? maskValues(v) : maskNested(v)]),
+    );
+  }
+  return value;
+}
+
+/** Keeps env:/file: references (they name a secret, they are not one) and masks literal values. */
+function maskValues(table: object): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(table).map(([k, v]) => [k, typeof v === "string" && /^(env|file):/.test(v) ? v : "****"]),
+  );
+}

@@ -1,0 +1,47 @@
+import { MaxStepsError, RunCancelledError, RunModelError, RunTimeoutError } from "../agent/index.ts";
+import { ConfigError, ModelError, SkiffError, UsageError } from "../errors.ts";
+
+/** Exit codes, as DESIGN section 5 fixes them. */
+export const ExitCode = {
+  ok: 0,
+  runFailed: 1,
+  usage: 2,
+  budget: 3,
+  timeout: 124,
+  interrupted: 130,
+} as const;
+
+/** Maps an error to the exit code a script can rely on. */
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof ConfigError || error instanceof UsageError) return ExitCode.usage;
+  if (error instanceof RunTimeoutError) return ExitCode.timeout;
+  if (error instanceof RunCancelledError) return ExitCode.interrupted;
+  if (error instanceof SkiffError && error.code === "budget_exceeded") return ExitCode.budget;
+  if (error instanceof MaxStepsError || error instanceof RunModelError || error instanceof ModelError) return ExitCode.runFailed;
+  return ExitCode.runFailed;
+}
+
+/** One clear line (or one per config issue) for stderr; the stack only with --verbose. */
+export function describeError(error: unknown, verbose: boolean): string {
+  if (error instanceof ConfigError) {
+    const lines = error.issues.map((i) => `skiff: config error: ${i.path || "config"}${i.source ? ` (${i.source})` : ""}: ${i.message}`);
+    return `${lines.join("\n")}\n${verbose && error.stack ? `${error.stack}\n` : ""}`;
+  }
+  if (error instanceof SkiffError) {
+    const kind = error instanceof UsageError ? "usage" : "error";
+    return `skiff: ${kind}: ${error.message}\n${verbose ? `${stackOf(error)}` : ""}`;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return `skiff: internal error: ${message} (this is a bug; rerun with --verbose for the stack)\n${verbose ? stackOf(error) : ""}`;
+}
+
+function stackOf(error: unknown): string {
+  let out = "";
+  let current: unknown = error;
+  while (current instanceof Error) {
+    out += `${current.stack ?? current.message}\n`;
+    current = current.cause;
+    if (current) out += "caused by: ";
+  }
+  return out;
+}

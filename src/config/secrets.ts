@@ -1,0 +1,40 @@
+import { ConfigError } from "../errors.ts";
+
+/** How secrets are read: injected so tests need no real environment. */
+export interface SecretSources {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly readFile: (path: string) => string | undefined;
+}
+
+/**
+ * Resolves a value that may name a secret: "env:NAME" reads a variable, "file:PATH" a file
+ * (trimmed), anything else is taken literally. Errors name the key and the source, never a value.
+ */
+export function resolveSecretRef(ref: string, key: string, sources: SecretSources): string {
+  if (ref.startsWith("env:")) {
+    const name = ref.slice(4);
+    const value = sources.env[name];
+    if (value === undefined || value === "") {
+      throw new ConfigError([{ path: key, message: `refers to the environment variable ${name}, which is not set` }]);
+    }
+    return value;
+  }
+  if (ref.startsWith("file:")) return readSecretFile(ref.slice(5), key, sources);
+  return ref;
+}
+
+/** Reads a secret file, trimmed; a missing or empty file is a ConfigError naming the key. */
+export function readSecretFile(path: string, key: string, sources: SecretSources): string {
+  const text = sources.readFile(path);
+  if (text === undefined) throw new ConfigError([{ path: key, message: `the file "${path}" does not exist or cannot be read` }]);
+  const value = text.trim();
+  if (value === "") throw new ConfigError([{ path: key, message: `the file "${path}" is empty` }]);
+  return value;
+}
+
+/** The model API key: `api_key_file`, else OPENAI_API_KEY, else undefined (local endpoints need none). */
+export function resolveApiKey(apiKeyFile: string | undefined, sources: SecretSources): string | undefined {
+  if (apiKeyFile) return readSecretFile(apiKeyFile, "api_key_file", sources);
+  const fromEnv = sources.env["OPENAI_API_KEY"];
+  return fromEnv === undefined || fromEnv === "" ? undefined : fromEnv;
+}

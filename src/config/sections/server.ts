@@ -1,0 +1,59 @@
+import { z } from "zod";
+import { duration, field, size } from "../field.ts";
+
+const serve = ["serve", "systemd"] as const;
+
+/** `[server]`: the HTTP service (`skiff serve`). */
+export const serverSection = z
+  .strictObject({
+    listen: field(z.string().min(1).default("127.0.0.1:8080"), {
+      kind: "string",
+      flag: "listen",
+      placeholder: "HOST:PORT",
+      commands: serve,
+      help: "Address to listen on; a non-loopback address needs an auth token",
+    }),
+    auth_token_file: field(z.string().min(1).optional(), {
+      kind: "string",
+      placeholder: "PATH",
+      secret: true,
+      commands: serve,
+      help: "File holding the bearer token required on /v1/ routes (or SKIFF_AUTH_TOKEN)",
+    }),
+    max_concurrent: field(z.number().int().min(1).default(10_000), {
+      kind: "int",
+      commands: serve,
+      help: "Most runs in flight; more get 429",
+    }),
+    max_body: size("1MiB", { commands: serve, help: "Largest request body; larger gets 413" }),
+    max_timeout: duration("10m", { commands: serve, help: "Longest run timeout a request may ask for" }),
+    shutdown_timeout: duration("30s", {
+      commands: serve,
+      help: "On SIGTERM, how long in-flight runs may finish before they are aborted",
+    }),
+    sessions: field(z.string().min(1).optional(), {
+      kind: "string",
+      flag: "sessions",
+      placeholder: "STORE",
+      commands: [...serve, "chat"],
+      help: "memory | sqlite:PATH | postgres://… (serve default: sqlite under $STATE_DIRECTORY or ./skiff.db)",
+    }),
+    max_history_messages: field(z.number().int().min(2).default(200), {
+      kind: "int",
+      commands: [...serve, "chat"],
+      help: "Messages kept per session; the oldest turns are dropped first",
+    }),
+    log_level: field(z.enum(["debug", "info", "warn", "error"]).default("info"), {
+      kind: "enum",
+      flag: "log-level",
+      commands: serve,
+      help: "Least severe log level written",
+    }),
+    log_format: field(z.enum(["json", "text"]).default("json"), {
+      kind: "enum",
+      flag: "log-format",
+      commands: serve,
+      help: "Log line format on stderr",
+    }),
+  })
+  .prefault({});

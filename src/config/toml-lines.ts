@@ -1,0 +1,47 @@
+/**
+ * Finds the line of a key in TOML text, so errors can say `skiff.toml:12`. Bun's TOML parser
+ * gives values, not positions; this scan covers the forms skiff's config uses
+ * (`key = …` under `[table]` or `[[array.of.tables]]`).
+ */
+export function findTomlLine(text: string, path: readonly (string | number)[]): number | undefined {
+  const lines = text.split(/\r?\n/);
+  // Split the path into the table part and the final key, counting array-of-table indexes.
+  const keyIndex = findLastStringIndex(path);
+  if (keyIndex < 0) return undefined;
+  const key = path[keyIndex] as string;
+  const table = path.slice(0, keyIndex);
+  const tableName = table.filter((p) => typeof p === "string").join(".");
+  const wantedOccurrence = table.find((p) => typeof p === "number") as number | undefined;
+
+  let current = "";
+  let occurrence = -1;
+  let headerLine: number | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    const header = /^\[\[?\s*([^\]]+?)\s*\]\]?/.exec(line);
+    if (header) {
+      current = header[1]!;
+      if (current === tableName && line.startsWith("[[")) occurrence++;
+      if (current === tableName && (wantedOccurrence === undefined || occurrence === wantedOccurrence)) headerLine = i + 1;
+      continue;
+    }
+    const inTable = current === tableName && (wantedOccurrence === undefined || occurrence === wantedOccurrence);
+    if (!inTable) {
+      // Dotted keys at the top level (`server.listen = …`) also count.
+      const dotted = `${tableName}.${key}`;
+      if (current === "" && tableName !== "" && new RegExp(`^"?${escape(dotted)}"?\\s*=`).test(line)) return i + 1;
+      continue;
+    }
+    if (new RegExp(`^"?${escape(key)}"?\\s*=`).test(line)) return i + 1;
+  }
+  return headerLine;
+}
+
+function findLastStringIndex(path: readonly (string | number)[]): number {
+  for (let i = path.length - 1; i >= 0; i--) if (typeof path[i] === "string") return i;
+  return -1;
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

@@ -1,0 +1,57 @@
+/**
+ * skiff's own conversation types. They mirror the OpenAI chat shape closely (so sessions and
+ * the HTTP API read naturally) but belong to skiff: adapters convert to and from them.
+ */
+
+/** A call the model asked for. `arguments` is the raw JSON text the model wrote, unparsed. */
+export interface ToolCall {
+  readonly id: string;
+  readonly name: string;
+  readonly arguments: string;
+}
+
+export interface SystemMessage {
+  readonly role: "system";
+  readonly content: string;
+}
+
+export interface UserMessage {
+  readonly role: "user";
+  readonly content: string;
+}
+
+export interface AssistantMessage {
+  readonly role: "assistant";
+  readonly content: string | null;
+  readonly tool_calls?: readonly ToolCall[];
+}
+
+export interface ToolMessage {
+  readonly role: "tool";
+  readonly tool_call_id: string;
+  readonly content: string;
+}
+
+export type Message = SystemMessage | UserMessage | AssistantMessage | ToolMessage;
+
+/** Token counts of one model call, or summed over a run. */
+export interface Usage {
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  /** Subset of inputTokens served from the provider's prompt cache. */
+  readonly cachedInputTokens: number;
+  /** Subset of outputTokens spent on hidden reasoning. */
+  readonly reasoningTokens: number;
+}
+
+export const emptyUsage: Usage = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 };
+
+/** Adds two usages field by field. */
+export function addUsage(a: Usage, b: Usage): Usage {
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
+    reasoningTokens: a.reasoningTokens + b.reasoningTokens,
+  };
+}

@@ -1,0 +1,355 @@
+/**
+ * The `Model` adapter for any OpenAI-compatible chat-completions endpoint (OpenAI, vLLM, Ollama,
+ * llama.cpp server, LiteLLM…), built on the `openai` SDK. The only file in src/ that imports it.
+ * The SDK sends requests and parses SSE; skiff owns retries (retry-policy.ts), timeouts and spans.
+ */
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from "openai";
+import { ModelError } from "../errors.ts";
+import type { ChatSpan } from "../telemetry/tracer.ts";
+import { sleep as abortableSleep } from "../util/abort.ts";
+import { formatDuration } from "../util/duration.ts";
+import type { Model, ModelRequest, ModelResponse } from "./model.ts";
+import {
+  type Completion,
+  fromWireCompletion,
+  MalformedReplyError,
+  StreamAccumulator,
+  toWireMessages,
+  toWireTools,
+} from "./openai-convert.ts";
+import { type AttemptFailure, classifyFailure, type GiveUpReason, parseRetryAfter, planRetry } from "./retry-policy.ts";
+
+/** Settings of one OpenAI-compatible model; capabilities (`fetch`, clock, randomness, sleep) are injectable. */
+export interface OpenAIModelOptions {
+  readonly model: string;
+  readonly baseURL: string;
+  /** Omit for local endpoints that need no key (Ollama, llama.cpp). Never logged or shown. */
+  readonly apiKey?: string;
+  /** One request's time limit; while streaming, the longest silence between chunks. */
+  readonly llmTimeoutMs: number;
+  /** Extra attempts after the first. */
+  readonly retries: number;
+  /** Longest wait accepted before a retry; a longer Retry-After fails at once. */
+  readonly maxRetryWaitMs: number;
+  /** `gen_ai.provider.name` for hosts other than api.openai.com (default "openai"). */
+  readonly providerName?: string;
+  readonly fetch?: typeof fetch;
+  readonly now?: () => number;
+  readonly random?: () => number;
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+/** Sent when no key is configured, so the SDK accepts the client; the header itself is then removed. */
+const noKeyPlaceholder = "skiff-no-api-key";
+
+const noopSpan: ChatSpan = { end() {}, fail() {}, event() {} };
+
+/**
+ * Creates a `Model` that talks to `baseURL` with one SDK client for its whole life.
+ * @example createOpenAIModel({ model: "gpt-4.1-mini", baseURL: "https://api.openai.com/v1", apiKey, llmTimeoutMs: 60_000, retries: 2, maxRetryWaitMs: 30_000 })
+ */
+export function createOpenAIModel(options: OpenAIModelOptions): Model {
+  const url = new URL(options.baseURL);
+  const client = new OpenAI({
+    apiKey: options.apiKey || noKeyPlaceholder,
+    baseURL: options.baseURL,
+    // skiff's policy is the only retry layer: SDK retries would multiply attempts and hide them from spans.
+    maxRetries: 0,
+    timeout: options.llmTimeoutMs,
+    // Explicit nulls keep the SDK from reading OPENAI_ORG_ID / OPENAI_PROJECT_ID behind our back and
+    // sending them to third-party endpoints.
+    organization: null,
+    project: null,
+    // Failures surface as ModelError; the SDK's own console logging would only duplicate them.
+    logLevel: "off",
+    ...(options.apiKey ? {} : { defaultHeaders: { Authorization: null } }),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  const target: Target = {
+    client,
+    options,
+    host: url.host,
+    serverAddress: url.hostname,
+    serverPort: url.port ? Number(url.port) : url.protocol === "http:" ? 80 : 443,
+    // The GenAI conventions name the provider by the instrumentation's best knowledge: the API spoken is
+    // OpenAI's, so "openai" unless the caller knows better (e.g. "ollama" from config). api.openai.com is
+    // always "openai", as the OpenAI span refinement requires.
+    provider: url.hostname === "api.openai.com" ? "openai" : (options.providerName ?? "openai"),
+    now: options.now ?? Date.now,
+    random: options.random ?? Math.random,
+    sleep: options.sleep ?? abortableSleep,
+  };
+  return { name: options.model, provider: target.provider, complete: (request) => complete(target, request) };
+}
+
+interface Target {
+  readonly client: OpenAI;
+  readonly options: OpenAIModelOptions;
+  readonly host: string;
+  readonly serverAddress: string;
+  readonly serverPort: number;
+  readonly provider: string;
+  readonly now: () => number;
+  readonly random: () => number;
+  readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+/** One failed attempt, described without the SDK. */
+interface Failure {
+  readonly failure: AttemptFailure;
+  /** What the provider or the transport said. */
+  readonly detail: string;
+  readonly status?: number;
+  readonly retryAfterMs?: number;
+}
+
+/** Wraps an error thrown by the caller's onDelta so it passes through unclassified and unretried. */
+class CallerError {
+  constructor(readonly error: unknown) {}
+}
+
+async function complete(target: Target, request: ModelRequest): Promise<ModelResponse> {
+  const { options } = target;
+  for (let attempt = 1; ; attempt++) {
+    if (request.signal.aborted) throw request.signal.reason;
+    const span =
+      request.spans?.startChat({
+        model: options.model,
+        provider: target.provider,
+        serverAddress: target.serverAddress,
+        serverPort: target.serverPort,
+        stream: request.onDelta !== undefined,
+        attempt,
+        messages: request.messages,
+        tools: request.tools,
+      }) ?? noopSpan;
+    const state = { textShown: false };
+    try {
+      const completion = await attemptOnce(target, request, state);
+      const response: ModelResponse = { ...completion, provider: target.provider };
+      span.end(response);
+      return response;
+    } catch (error) {
+      if (request.signal.aborted) {
+        span.fail(request.signal.reason);
+        throw request.signal.reason;
+      }
+      if (error instanceof CallerError) {
+        span.fail(error.error);
+        throw error.error;
+      }
+      const failed = describeFailure(error, target);
+      const { code, retryable } = classifyFailure(failed.failure);
+      // Once text has reached the user, a second attempt would show a different answer after it.
+      const canRetry = retryable && !state.textShown;
+      const plan = planRetry({
+        attempt,
+        retries: options.retries,
+        retryable: canRetry,
+        retryAfterMs: failed.retryAfterMs,
+        maxRetryWaitMs: options.maxRetryWaitMs,
+        deadline: request.deadline,
+        now: target.now(),
+        random: target.random,
+      });
+      if (plan.action === "retry") {
+        span.event("retry", { attempt, wait_ms: plan.waitMs, reason: code });
+        span.fail(toModelError(target, failed, { code, retryable, attempt, textShown: false }));
+        await target.sleep(plan.waitMs, request.signal);
+        continue;
+      }
+      const modelError = toModelError(target, failed, {
+        code,
+        retryable: canRetry,
+        attempt,
+        textShown: state.textShown,
+        giveUp: plan.reason,
+        ...(plan.waitMs === undefined ? {} : { refusedWaitMs: plan.waitMs }),
+      });
+      span.fail(modelError);
+      throw modelError;
+    }
+  }
+}
+
+/** One HTTP request with its own timeout; streams when the caller wants deltas. */
+async function attemptOnce(target: Target, request: ModelRequest, state: { textShown: boolean }): Promise<Completion> {
+  const { client, options } = target;
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(request.signal.reason);
+  request.signal.addEventListener("abort", onAbort, { once: true });
+  let timedOut = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  // A whole-request limit would kill long but healthy streams, so for streams the limit is reset by
+  // every chunk: it bounds the wait for the first byte and any silence after it.
+  const armTimer = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new APIConnectionTimeoutError());
+    }, options.llmTimeoutMs);
+  };
+  const throwIfStopped = () => {
+    if (request.signal.aborted) throw request.signal.reason;
+    if (timedOut) throw new APIConnectionTimeoutError();
+  };
+  const params = {
+    model: options.model,
+    messages: toWireMessages(request.messages),
+    ...withTools(toWireTools(request.tools)),
+  };
+  const requestOptions = { signal: controller.signal, timeout: options.llmTimeoutMs };
+  armTimer();
+  try {
+    if (!request.onDelta) {
+      const body: unknown = await client.chat.completions.create({ ...params, stream: false }, requestOptions);
+      throwIfStopped();
+      return fromWireCompletion(body, options.model);
+    }
+    const stream = await client.chat.completions.create(
+      { ...params, stream: true, stream_options: { include_usage: true } },
+      requestOptions,
+    );
+    const accumulator = new StreamAccumulator();
+    try {
+      for await (const chunk of stream) {
+        armTimer();
+        const text = accumulator.add(chunk);
+        if (text === "") continue;
+        state.textShown = true;
+        try {
+          request.onDelta(text);
+        } catch (error) {
+          throw new CallerError(error);
+        }
+      }
+    } catch (error) {
+      throw error instanceof CallerError ? error : new StreamCut(error);
+    }
+    // The SDK ends the iteration quietly when the request is aborted, so check why it ended.
+    throwIfStopped();
+    const completion = accumulator.result(options.model);
+    if (!completion) throw new StreamCut(undefined);
+    return completion;
+  } catch (error) {
+    // An abort or our own timer can surface as any SDK error; report what really happened.
+    if (error instanceof CallerError || request.signal.aborted) throw error;
+    if (timedOut) throw new APIConnectionTimeoutError();
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    request.signal.removeEventListener("abort", onAbort);
+  }
+}
+
+function withTools(tools: ReturnType<typeof toWireTools>) {
+  return tools ? { tools } : {};
+}
+
+/** The stream broke off after the response started (dropped connection, error event, garbage). */
+class StreamCut {
+  constructor(readonly cause: unknown) {}
+}
+
+/** Turns whatever one attempt threw into a Failure (the caller has already handled aborts). */
+function describeFailure(error: unknown, target: Target): Failure {
+  if (error instanceof StreamCut) {
+    if (error.cause === undefined) return { failure: { kind: "stream_cut" }, detail: "the stream ended before the model finished" };
+    if (error.cause instanceof SyntaxError || error.cause instanceof MalformedReplyError) {
+      return { failure: { kind: "bad_response" }, detail: `unreadable stream chunk (${redact(errorText(error.cause), target)})` };
+    }
+    return { failure: { kind: "stream_cut" }, detail: `the stream broke off: ${redact(errorText(error.cause), target)}` };
+  }
+  if (error instanceof APIConnectionTimeoutError) {
+    return { failure: { kind: "timeout" }, detail: `no answer within ${formatDuration(target.options.llmTimeoutMs)}` };
+  }
+  if (error instanceof APIConnectionError) {
+    const cause = error.cause === undefined ? "" : ` (${errorText(error.cause)})`;
+    return { failure: { kind: "connection" }, detail: redact(`${error.message}${cause}`, target) };
+  }
+  if (error instanceof APIError && error.status !== undefined) {
+    const body: unknown = error.error;
+    const message = isRecordWithMessage(body) ? body.message : error.message;
+    const retryAfterMs = parseRetryAfter(error.headers, target.now());
+    return {
+      failure: {
+        kind: "http",
+        status: error.status,
+        ...(typeof error.code === "string" ? { errorCode: error.code } : {}),
+        ...(typeof error.type === "string" ? { errorType: error.type } : {}),
+      },
+      detail: redact(message, target),
+      status: error.status,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    };
+  }
+  if (error instanceof SyntaxError || error instanceof MalformedReplyError) {
+    return { failure: { kind: "bad_response" }, detail: `unreadable reply (${redact(errorText(error), target)})` };
+  }
+  // Reading the body failed after the headers arrived (the SDK passes those through raw).
+  return { failure: { kind: "connection" }, detail: redact(errorText(error), target) };
+}
+
+/** What to do next, per error code. */
+function hint(code: string, target: Target): string {
+  if (code === "model_http_401") return "Check OPENAI_API_KEY / api_key_file.";
+  if (code === "model_http_403") return "Check that the API key may use this model (project, organization, region).";
+  if (code === "model_http_404") return "Check base_url (it usually ends in /v1) and the model name.";
+  if (code === "model_http_429") return "The provider is rate limiting: lower concurrency or raise retries / max_retry_wait.";
+  if (code === "model_quota_exhausted") return "The account has no quota left: check its plan and billing, or configure a [[fallback]].";
+  if (/^model_http_(5\d\d|408|409)$/.test(code)) return "The provider is failing: try again later or configure a [[fallback]].";
+  if (code.startsWith("model_http_")) return "The provider rejected the request: check the model name and base_url.";
+  if (code === "model_connection") return `Check that the server at ${target.host} is running and base_url is right.`;
+  if (code === "model_timeout") return "Raise llm_timeout or check the server's load.";
+  if (code === "model_bad_response") return "Check that base_url points at an OpenAI-compatible /v1 API.";
+  return "Try again; the provider closed the stream early.";
+}
+
+interface ErrorContext {
+  readonly code: string;
+  readonly retryable: boolean;
+  readonly attempt: number;
+  readonly textShown: boolean;
+  readonly giveUp?: GiveUpReason;
+  readonly refusedWaitMs?: number;
+}
+
+function toModelError(target: Target, failed: Failure, context: ErrorContext): ModelError {
+  const { options } = target;
+  const status = failed.status === undefined ? "" : `HTTP ${failed.status}: `;
+  const attempts = `${context.attempt} attempt${context.attempt === 1 ? "" : "s"}`;
+  let why = hint(context.code, target);
+  if (context.giveUp === "wait_too_long" && context.refusedWaitMs !== undefined) {
+    why = `The provider asked to wait ${formatDuration(context.refusedWaitMs)} before retrying, more than max_retry_wait (${formatDuration(options.maxRetryWaitMs)}). ${why}`;
+  } else if (context.giveUp === "past_deadline" && context.refusedWaitMs !== undefined) {
+    why = `Waiting ${formatDuration(context.refusedWaitMs)} to retry would pass the run's deadline. ${why}`;
+  } else if (context.textShown) {
+    why = "Not retried because part of the answer was already shown.";
+  }
+  const message = `chat request to ${target.host} (model ${options.model}) failed after ${attempts}: ${status}${failed.detail}. ${why}`;
+  return new ModelError(message, {
+    code: context.code,
+    retryable: context.retryable,
+    ...(failed.status === undefined ? {} : { status: failed.status }),
+    ...(failed.retryAfterMs === undefined ? {} : { retryAfterMs: failed.retryAfterMs }),
+  });
+}
+
+function isRecordWithMessage(value: unknown): value is { message: string } {
+  return typeof value === "object" && value !== null && typeof (value as { message?: unknown }).message === "string";
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+    return `${error.message}${cause}`;
+  }
+  return String(error);
+}
+
+/** Keeps the key out of messages even when a provider echoes it back (some gateways do, unmasked). */
+function redact(text: string, target: Target): string {
+  const key = target.options.apiKey;
+  const withoutKey = key ? text.split(key).join("[redacted]") : text;
+  return withoutKey.replace(/\bsk-[A-Za-z0-9_*-]{6,}/g, "sk-[redacted]");
+}

@@ -1,0 +1,50 @@
+import { ConfigError } from "../errors.ts";
+import type { Tool } from "./tool.ts";
+
+export interface ToolSelection {
+  /** Built-in tools by name; only those listed in `enable` are turned on. */
+  readonly builtins: Readonly<Record<string, Tool>>;
+  /** Names from `--tools` / `tools.enable`. */
+  readonly enable: readonly string[];
+  /** Names from `tools.disable`; applies to every tool, declared ones too. */
+  readonly disable: readonly string[];
+  /** Tools declared in config or discovered from MCP servers: on by being declared. */
+  readonly declared?: readonly Tool[];
+}
+
+/**
+ * Picks the tools a run may use. Built-ins are off unless enabled; declared tools are on unless
+ * disabled. Unknown names and duplicate tool names are configuration errors naming the choices.
+ */
+export function selectTools(selection: ToolSelection): Tool[] {
+  const declared = selection.declared ?? [];
+  const known = [...Object.keys(selection.builtins), ...declared.map((tool) => tool.name)];
+  const unknownEnabled = selection.enable.filter((name) => !(name in selection.builtins));
+  if (unknownEnabled.length > 0) {
+    throw new ConfigError([
+      {
+        path: "tools.enable",
+        message: `no built-in tool named ${unknownEnabled.map((n) => `"${n}"`).join(", ")}; built-ins are ${Object.keys(selection.builtins).join(", ")} (declared and MCP tools are on without being enabled)`,
+      },
+    ]);
+  }
+  const unknownDisabled = selection.disable.filter((name) => !known.includes(name));
+  if (unknownDisabled.length > 0) {
+    throw new ConfigError([
+      {
+        path: "tools.disable",
+        message: `no tool named ${unknownDisabled.map((n) => `"${n}"`).join(", ")}; known tools are ${known.join(", ")}`,
+      },
+    ]);
+  }
+  const chosen = [...new Set(selection.enable)].map((name) => selection.builtins[name]!);
+  const all = [...chosen, ...declared].filter((tool) => !selection.disable.includes(tool.name));
+  const seen = new Set<string>();
+  for (const tool of all) {
+    if (seen.has(tool.name)) {
+      throw new ConfigError([{ path: "tools", message: `two tools are named "${tool.name}"; tool names must be unique` }]);
+    }
+    seen.add(tool.name);
+  }
+  return all;
+}
