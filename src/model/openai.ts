@@ -4,7 +4,7 @@
  * The SDK sends requests and parses SSE; skiff owns retries (retry-policy.ts), timeouts and spans.
  */
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from "openai";
-import { ModelError } from "../errors.ts";
+import { ConfigError } from "../errors.ts";
 import type { ChatSpan } from "../telemetry/tracer.ts";
 import { sleep as abortableSleep } from "../util/abort.ts";
 import { formatDuration } from "../util/duration.ts";
@@ -17,7 +17,8 @@ import {
   toWireMessages,
   toWireTools,
 } from "./openai-convert.ts";
-import { type AttemptFailure, classifyFailure, type GiveUpReason, parseRetryAfter, planRetry } from "./retry-policy.ts";
+import { type Endpoint, errorText, type Failure, toModelError } from "./openai-errors.ts";
+import { classifyFailure, parseRetryAfter, planRetry } from "./retry-policy.ts";
 
 /** Settings of one OpenAI-compatible model; capabilities (`fetch`, clock, randomness, sleep) are injectable. */
 export interface OpenAIModelOptions {
@@ -39,7 +40,7 @@ export interface OpenAIModelOptions {
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
-/** Sent when no key is configured, so the SDK accepts the client; the header itself is then removed. */
+/** Given to the SDK when no key is configured so it builds the client; the header is removed, so it is never sent. */
 const noKeyPlaceholder = "skiff-no-api-key";
 
 const noopSpan: ChatSpan = { end() {}, fail() {}, event() {} };
@@ -49,7 +50,12 @@ const noopSpan: ChatSpan = { end() {}, fail() {}, event() {} };
  * @example createOpenAIModel({ model: "gpt-4.1-mini", baseURL: "https://api.openai.com/v1", apiKey, llmTimeoutMs: 60_000, retries: 2, maxRetryWaitMs: 30_000 })
  */
 export function createOpenAIModel(options: OpenAIModelOptions): Model {
-  const url = new URL(options.baseURL);
+  const url = URL.parse(options.baseURL);
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    throw new ConfigError([
+      { path: "base_url", message: `expected an http(s) URL such as https://api.openai.com/v1, got "${options.baseURL}"` },
+    ]);
+  }
   const client = new OpenAI({
     apiKey: options.apiKey || noKeyPlaceholder,
     baseURL: options.baseURL,
@@ -68,8 +74,8 @@ export function createOpenAIModel(options: OpenAIModelOptions): Model {
   const target: Target = {
     client,
     options,
-    host: url.host,
-    serverAddress: url.hostname,
+    endpoint: { host: url.host, model: options.model, apiKey: options.apiKey, maxRetryWaitMs: options.maxRetryWaitMs },
+    serverAddress: url.hostname.replace(/^\[(.*)\]$/, "$1"), // IPv6 without brackets, as server.address wants
     serverPort: url.port ? Number(url.port) : url.protocol === "http:" ? 80 : 443,
     // The GenAI conventions name the provider by the instrumentation's best knowledge: the API spoken is
     // OpenAI's, so "openai" unless the caller knows better (e.g. "ollama" from config). api.openai.com is
@@ -85,22 +91,13 @@ export function createOpenAIModel(options: OpenAIModelOptions): Model {
 interface Target {
   readonly client: OpenAI;
   readonly options: OpenAIModelOptions;
-  readonly host: string;
+  readonly endpoint: Endpoint;
   readonly serverAddress: string;
   readonly serverPort: number;
   readonly provider: string;
   readonly now: () => number;
   readonly random: () => number;
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
-}
-
-/** One failed attempt, described without the SDK. */
-interface Failure {
-  readonly failure: AttemptFailure;
-  /** What the provider or the transport said. */
-  readonly detail: string;
-  readonly status?: number;
-  readonly retryAfterMs?: number;
 }
 
 /** Wraps an error thrown by the caller's onDelta so it passes through unclassified and unretried. */
@@ -138,7 +135,7 @@ async function complete(target: Target, request: ModelRequest): Promise<ModelRes
         span.fail(error.error);
         throw error.error;
       }
-      const failed = describeFailure(error, target);
+      const failed = describeFailure(error, target.options.llmTimeoutMs, target.now());
       const { code, retryable } = classifyFailure(failed.failure);
       // Once text has reached the user, a second attempt would show a different answer after it.
       const canRetry = retryable && !state.textShown;
@@ -154,16 +151,16 @@ async function complete(target: Target, request: ModelRequest): Promise<ModelRes
       });
       if (plan.action === "retry") {
         span.event("retry", { attempt, wait_ms: plan.waitMs, reason: code });
-        span.fail(toModelError(target, failed, { code, retryable, attempt, textShown: false }));
+        span.fail(toModelError(target.endpoint, failed, { code, retryable, attempt, textShown: false }));
         await target.sleep(plan.waitMs, request.signal);
         continue;
       }
-      const modelError = toModelError(target, failed, {
+      const modelError = toModelError(target.endpoint, failed, {
         code,
         retryable: canRetry,
         attempt,
         textShown: state.textShown,
-        giveUp: plan.reason,
+        reason: plan.reason,
         ...(plan.waitMs === undefined ? {} : { refusedWaitMs: plan.waitMs }),
       });
       span.fail(modelError);
@@ -198,7 +195,7 @@ async function attemptOnce(target: Target, request: ModelRequest, state: { textS
     messages: toWireMessages(request.messages),
     ...withTools(toWireTools(request.tools)),
   };
-  const requestOptions = { signal: controller.signal, timeout: options.llmTimeoutMs };
+  const requestOptions = { signal: controller.signal };
   armTimer();
   try {
     if (!request.onDelta) {
@@ -252,25 +249,26 @@ class StreamCut {
 }
 
 /** Turns whatever one attempt threw into a Failure (the caller has already handled aborts). */
-function describeFailure(error: unknown, target: Target): Failure {
+function describeFailure(error: unknown, llmTimeoutMs: number, now: number): Failure {
   if (error instanceof StreamCut) {
     if (error.cause === undefined) return { failure: { kind: "stream_cut" }, detail: "the stream ended before the model finished" };
     if (error.cause instanceof SyntaxError || error.cause instanceof MalformedReplyError) {
-      return { failure: { kind: "bad_response" }, detail: `unreadable stream chunk (${redact(errorText(error.cause), target)})` };
+      return { failure: { kind: "bad_response" }, detail: `unreadable stream chunk (${errorText(error.cause)})` };
     }
-    return { failure: { kind: "stream_cut" }, detail: `the stream broke off: ${redact(errorText(error.cause), target)}` };
+    return { failure: { kind: "stream_cut" }, detail: `the stream broke off: ${errorText(error.cause)}` };
   }
   if (error instanceof APIConnectionTimeoutError) {
-    return { failure: { kind: "timeout" }, detail: `no answer within ${formatDuration(target.options.llmTimeoutMs)}` };
+    return { failure: { kind: "timeout" }, detail: `no answer within ${formatDuration(llmTimeoutMs)}` };
   }
   if (error instanceof APIConnectionError) {
-    const cause = error.cause === undefined ? "" : ` (${errorText(error.cause)})`;
-    return { failure: { kind: "connection" }, detail: redact(`${error.message}${cause}`, target) };
+    const detail = error.cause === undefined ? error.message : `connection failed: ${errorText(error.cause)}`;
+    return { failure: { kind: "connection" }, detail };
   }
   if (error instanceof APIError && error.status !== undefined) {
     const body: unknown = error.error;
-    const message = isRecordWithMessage(body) ? body.message : error.message;
-    const retryAfterMs = parseRetryAfter(error.headers, target.now());
+    // Without a JSON error body the SDK's message is "<status> <body text>"; the status is shown anyway.
+    const detail = isRecordWithMessage(body) ? body.message : error.message.replace(/^\d{3} /, "");
+    const retryAfterMs = parseRetryAfter(error.headers, now);
     return {
       failure: {
         kind: "http",
@@ -278,78 +276,18 @@ function describeFailure(error: unknown, target: Target): Failure {
         ...(typeof error.code === "string" ? { errorCode: error.code } : {}),
         ...(typeof error.type === "string" ? { errorType: error.type } : {}),
       },
-      detail: redact(message, target),
+      detail,
       status: error.status,
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     };
   }
   if (error instanceof SyntaxError || error instanceof MalformedReplyError) {
-    return { failure: { kind: "bad_response" }, detail: `unreadable reply (${redact(errorText(error), target)})` };
+    return { failure: { kind: "bad_response" }, detail: `unreadable reply (${errorText(error)})` };
   }
-  // Reading the body failed after the headers arrived (the SDK passes those through raw).
-  return { failure: { kind: "connection" }, detail: redact(errorText(error), target) };
-}
-
-/** What to do next, per error code. */
-function hint(code: string, target: Target): string {
-  if (code === "model_http_401") return "Check OPENAI_API_KEY / api_key_file.";
-  if (code === "model_http_403") return "Check that the API key may use this model (project, organization, region).";
-  if (code === "model_http_404") return "Check base_url (it usually ends in /v1) and the model name.";
-  if (code === "model_http_429") return "The provider is rate limiting: lower concurrency or raise retries / max_retry_wait.";
-  if (code === "model_quota_exhausted") return "The account has no quota left: check its plan and billing, or configure a [[fallback]].";
-  if (/^model_http_(5\d\d|408|409)$/.test(code)) return "The provider is failing: try again later or configure a [[fallback]].";
-  if (code.startsWith("model_http_")) return "The provider rejected the request: check the model name and base_url.";
-  if (code === "model_connection") return `Check that the server at ${target.host} is running and base_url is right.`;
-  if (code === "model_timeout") return "Raise llm_timeout or check the server's load.";
-  if (code === "model_bad_response") return "Check that base_url points at an OpenAI-compatible /v1 API.";
-  return "Try again; the provider closed the stream early.";
-}
-
-interface ErrorContext {
-  readonly code: string;
-  readonly retryable: boolean;
-  readonly attempt: number;
-  readonly textShown: boolean;
-  readonly giveUp?: GiveUpReason;
-  readonly refusedWaitMs?: number;
-}
-
-function toModelError(target: Target, failed: Failure, context: ErrorContext): ModelError {
-  const { options } = target;
-  const status = failed.status === undefined ? "" : `HTTP ${failed.status}: `;
-  const attempts = `${context.attempt} attempt${context.attempt === 1 ? "" : "s"}`;
-  let why = hint(context.code, target);
-  if (context.giveUp === "wait_too_long" && context.refusedWaitMs !== undefined) {
-    why = `The provider asked to wait ${formatDuration(context.refusedWaitMs)} before retrying, more than max_retry_wait (${formatDuration(options.maxRetryWaitMs)}). ${why}`;
-  } else if (context.giveUp === "past_deadline" && context.refusedWaitMs !== undefined) {
-    why = `Waiting ${formatDuration(context.refusedWaitMs)} to retry would pass the run's deadline. ${why}`;
-  } else if (context.textShown) {
-    why = "Not retried because part of the answer was already shown.";
-  }
-  const message = `chat request to ${target.host} (model ${options.model}) failed after ${attempts}: ${status}${failed.detail}. ${why}`;
-  return new ModelError(message, {
-    code: context.code,
-    retryable: context.retryable,
-    ...(failed.status === undefined ? {} : { status: failed.status }),
-    ...(failed.retryAfterMs === undefined ? {} : { retryAfterMs: failed.retryAfterMs }),
-  });
+  // Reading the body failed after the headers arrived (the SDK passes those errors through raw).
+  return { failure: { kind: "connection" }, detail: errorText(error) };
 }
 
 function isRecordWithMessage(value: unknown): value is { message: string } {
   return typeof value === "object" && value !== null && typeof (value as { message?: unknown }).message === "string";
-}
-
-function errorText(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
-    return `${error.message}${cause}`;
-  }
-  return String(error);
-}
-
-/** Keeps the key out of messages even when a provider echoes it back (some gateways do, unmasked). */
-function redact(text: string, target: Target): string {
-  const key = target.options.apiKey;
-  const withoutKey = key ? text.split(key).join("[redacted]") : text;
-  return withoutKey.replace(/\bsk-[A-Za-z0-9_*-]{6,}/g, "sk-[redacted]");
 }

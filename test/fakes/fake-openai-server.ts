@@ -35,6 +35,8 @@ export interface AnswerOptions {
   readonly id?: string;
   /** Wait this long before answering (aborted early when the client goes away). */
   readonly delayMs?: number;
+  /** When streaming, wait this long between SSE chunks (default 1 ms). */
+  readonly chunkDelayMs?: number;
 }
 
 /** A tool call to answer with; `id` defaults to `call_<n>`. */
@@ -68,10 +70,14 @@ export type FakeReply =
   /** A 200 whose body is not a chat completion (or an SSE stream whose first event is not JSON). */
   | { readonly type: "garbage"; readonly body?: string }
   /**
-   * Starts `answer` and breaks off after `afterChunks` SSE chunks: `how: "close"` drops the
-   * connection, `"garbage"` sends an unparseable event. A non-streaming request gets a truncated body.
+   * Starts `answer` and breaks off after `afterChunks` SSE chunks (the first carries only the role):
+   * `how: "close"` drops the connection, `"garbage"` sends an unparseable event, `"hang"` goes
+   * silent until the client gives up. A non-streaming request gets a truncated body.
    */
-  | { readonly type: "cut"; readonly answer: FakeAnswer; readonly afterChunks: number; readonly how?: "close" | "garbage" };
+  | { readonly type: "cut"; readonly answer: FakeAnswer; readonly afterChunks: number; readonly how?: CutHow };
+
+/** How a `cut` reply breaks off. */
+export type CutHow = "close" | "garbage" | "hang";
 
 /** A request as the server saw it. */
 export interface RecordedRequest {
@@ -146,7 +152,7 @@ export const reply = {
   }),
   hang: (): FakeReply => ({ type: "hang" }),
   garbage: (body?: string): FakeReply => (body === undefined ? { type: "garbage" } : { type: "garbage", body }),
-  cut: (answer: FakeReply, afterChunks: number, how: "close" | "garbage" = "close"): FakeReply => {
+  cut: (answer: FakeReply, afterChunks: number, how: CutHow = "close"): FakeReply => {
     if (answer.type !== "text" && answer.type !== "tool_calls") throw new Error("reply.cut needs a text or tool-call answer");
     return { type: "cut", answer, afterChunks, how };
   },
@@ -236,7 +242,7 @@ async function render(scripted: FakeReply, context: RenderContext): Promise<Resp
     case "text":
     case "tool_calls": {
       if (scripted.delayMs) await waitUntilReleased(context, scripted.delayMs);
-      if (context.stream) return sse(chunkEvents(scripted, context));
+      if (context.stream) return sse(chunkEvents(scripted, context), { chunkDelayMs: scripted.chunkDelayMs });
       return Response.json(completionBody(scripted, context));
     }
     case "cut": {
@@ -246,7 +252,8 @@ async function render(scripted: FakeReply, context: RenderContext): Promise<Resp
         return sse([text.slice(0, Math.floor(text.length / 2))], { cut: true, contentType: "application/json" });
       }
       const events = chunkEvents(scripted.answer, context).slice(0, scripted.afterChunks);
-      if (scripted.how === "garbage") return sse([...events, "data: {not json\n\n"], { cut: false });
+      if (scripted.how === "garbage") return sse([...events, "data: {not json\n\n"]);
+      if (scripted.how === "hang") return sse(events, { until: () => waitUntilReleased(context, undefined) });
       return sse(events, { cut: true });
     }
   }
@@ -366,16 +373,23 @@ function splitWords(text: string): string[] {
   return text === "" ? [] : (text.match(/\s*\S+\s*$|\s*\S+/g) ?? [text]);
 }
 
-/** A streamed body; with `cut`, the connection is dropped after the events instead of closed cleanly. */
-function sse(events: readonly string[], options: { cut?: boolean; contentType?: string } = {}): Response {
+/**
+ * A streamed body. With `cut`, the connection is dropped after the events instead of closed
+ * cleanly; with `until`, the body stays open (silent) until that promise settles.
+ */
+function sse(
+  events: readonly string[],
+  options: { cut?: boolean; until?: () => Promise<void>; contentType?: string; chunkDelayMs?: number | undefined } = {},
+): Response {
   const encoder = new TextEncoder();
   const stream = new ReadableStream<Uint8Array>({
     async start(controller) {
       for (const event of events) {
         controller.enqueue(encoder.encode(event));
         // Separate writes so the client really receives chunks one by one.
-        await Bun.sleep(1);
+        await Bun.sleep(options.chunkDelayMs ?? 1);
       }
+      if (options.until) await options.until();
       // Erroring the body makes Bun reset the connection mid-response. With `undefined` as the
       // reason Bun prints nothing; an Error would be logged as if it were a server bug.
       if (options.cut) controller.error(undefined);

@@ -1,0 +1,158 @@
+import { describe, expect, it } from "bun:test";
+import { loadConfig, type ConfigSources, type LoadResult } from "../../src/config/index.ts";
+
+function sources(options: { flags?: Record<string, string>; env?: Record<string, string>; files?: Record<string, string>; configPath?: string }): ConfigSources {
+  const files = options.files ?? {};
+  return {
+    flags: new Map(Object.entries(options.flags ?? {})),
+    env: options.env ?? {},
+    cwd: "/work",
+    ...(options.configPath ? { configPath: options.configPath } : {}),
+    readFile: (path) => files[path],
+    parseToml: (text) => Bun.TOML.parse(text),
+  };
+}
+
+function ok(result: LoadResult) {
+  if (!result.ok) throw new Error(`expected ok, got ${JSON.stringify(result.issues)}`);
+  return result.value;
+}
+
+function issues(result: LoadResult) {
+  if (result.ok) throw new Error("expected issues, got a valid config");
+  return result.issues;
+}
+
+describe("loadConfig", () => {
+  it("uses defaults when nothing is given", () => {
+    const { config, sources: from, file } = ok(loadConfig(sources({})));
+    expect(config.model).toBe("gpt-4.1-mini");
+    expect(config.max_steps).toBe(10);
+    expect(config.timeout).toBe(120_000);
+    expect(config.llm_timeout).toBe(60_000);
+    expect(config.tool_output_limit).toBe(64 * 1024);
+    expect(config.server.listen).toBe("127.0.0.1:8080");
+    expect(config.tools.enable).toEqual([]);
+    expect(file).toBeUndefined();
+    expect(from.size).toBe(0);
+  });
+
+  it("applies precedence flag > env > file > default, and records each source", () => {
+    const file = 'model = "from-file"\nmax_steps = 3\ntimeout = "10s"\n[server]\nlisten = "127.0.0.1:9000"\n';
+    const loaded = ok(
+      loadConfig(
+        sources({
+          files: { "/work/skiff.toml": file },
+          env: { SKIFF_MODEL: "from-env", SKIFF_MAX_STEPS: "4" },
+          flags: { model: "from-flag" },
+        }),
+      ),
+    );
+    expect(loaded.config.model).toBe("from-flag");
+    expect(loaded.config.max_steps).toBe(4);
+    expect(loaded.config.timeout).toBe(10_000);
+    expect(loaded.config.server.listen).toBe("127.0.0.1:9000");
+    expect(loaded.config.retries).toBe(2);
+    expect(loaded.sources.get("model")).toBe("flag --model");
+    expect(loaded.sources.get("max_steps")).toBe("env SKIFF_MAX_STEPS");
+    expect(loaded.sources.get("timeout")).toBe("/work/skiff.toml:3");
+    expect(loaded.sources.get("server.listen")).toBe("/work/skiff.toml:5");
+    expect(loaded.file).toBe("/work/skiff.toml");
+  });
+
+  it("finds the file from --config, then SKIFF_CONFIG, then ./skiff.toml", () => {
+    const files = { "/a.toml": 'model = "a"', "/b.toml": 'model = "b"', "/work/skiff.toml": 'model = "local"' };
+    expect(ok(loadConfig(sources({ files, configPath: "/a.toml", env: { SKIFF_CONFIG: "/b.toml" } }))).config.model).toBe("a");
+    expect(ok(loadConfig(sources({ files, env: { SKIFF_CONFIG: "/b.toml" } }))).config.model).toBe("b");
+    expect(ok(loadConfig(sources({ files }))).config.model).toBe("local");
+  });
+
+  it("honors the standard OPENAI_* and OTEL_* variables beneath SKIFF_* ones", () => {
+    const env = {
+      OPENAI_BASE_URL: "http://127.0.0.1:11434/v1",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318",
+      OTEL_SERVICE_NAME: "agent-a",
+      OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: "SPAN_ONLY",
+    };
+    const { config } = ok(loadConfig(sources({ env })));
+    expect(config.base_url).toBe("http://127.0.0.1:11434/v1");
+    expect(config.otel.endpoint).toBe("http://127.0.0.1:4318");
+    expect(config.otel.service_name).toBe("agent-a");
+    expect(config.otel.capture_content).toBe(true);
+    const overridden = ok(loadConfig(sources({ env: { ...env, SKIFF_BASE_URL: "http://127.0.0.1:1/v1" } }))).config;
+    expect(overridden.base_url).toBe("http://127.0.0.1:1/v1");
+  });
+
+  it("parses lists, booleans, durations and sizes from text", () => {
+    const { config } = ok(
+      loadConfig(
+        sources({
+          flags: { tools: "time, calc", "trace-content": "true", "llm-timeout": "1m30s", "tool-output-limit": "1MiB" },
+          env: { SKIFF_TOOLS_FS_WRITE: "yes" },
+        }),
+      ),
+    );
+    expect(config.tools.enable).toEqual(["time", "calc"]);
+    expect(config.otel.capture_content).toBe(true);
+    expect(config.llm_timeout).toBe(90_000);
+    expect(config.tool_output_limit).toBe(1024 * 1024);
+    expect(config.tools.fs_write).toBe(true);
+  });
+
+  it("names the flag for a bad flag value", () => {
+    expect(issues(loadConfig(sources({ flags: { "max-steps": "many" } })))).toEqual([
+      { path: "max_steps", source: "flag --max-steps", message: 'expected a whole number, got "many"' },
+    ]);
+  });
+
+  it("names the env var for a bad env value", () => {
+    expect(issues(loadConfig(sources({ env: { SKIFF_TIMEOUT: "soon" } })))).toEqual([
+      { path: "timeout", source: "env SKIFF_TIMEOUT", message: 'expected a duration like "250ms", "30s", "2m" or "1h", got "soon"' },
+    ]);
+    expect(issues(loadConfig(sources({ env: { SKIFF_TOOLS_FS_WRITE: "maybe" } })))[0]!.message).toBe(
+      'expected true or false, got "maybe"',
+    );
+  });
+
+  it("names the file and line for a bad file value", () => {
+    const file = 'model = "x"\n\n[server]\nmax_concurrent = 0\n';
+    const [issue] = issues(loadConfig(sources({ files: { "/work/skiff.toml": file } })));
+    expect(issue!.path).toBe("server.max_concurrent");
+    expect(issue!.source).toBe("/work/skiff.toml:4");
+    expect(issue!.message).toContain(">=1");
+  });
+
+  it("rejects unknown keys with the known ones and a likely fix", () => {
+    const file = "max_step = 3\n[server]\nlisen = \"127.0.0.1:1\"\n";
+    const found = issues(loadConfig(sources({ files: { "/work/skiff.toml": file } })));
+    const byPath = Object.fromEntries(found.map((i) => [i.path, i]));
+    expect(byPath["max_step"]!.source).toBe("/work/skiff.toml:1");
+    expect(byPath["max_step"]!.message).toStartWith('unknown key; did you mean "max_steps"? Known keys here: model, base_url');
+    expect(byPath["server.lisen"]!.source).toBe("/work/skiff.toml:3");
+    expect(byPath["server.lisen"]!.message).toContain('did you mean "listen"?');
+  });
+
+  it("reports a file that is not TOML", () => {
+    const [issue] = issues(loadConfig(sources({ files: { "/work/skiff.toml": "model = = 3" } })));
+    expect(issue!.source).toBe("/work/skiff.toml");
+    expect(issue!.message).toStartWith("not valid TOML");
+  });
+
+  it("reports a --config file that does not exist", () => {
+    expect(issues(loadConfig(sources({ configPath: "/missing.toml" })))).toEqual([
+      { path: "config", source: "flag --config", message: 'the config file "/missing.toml" does not exist or cannot be read' },
+    ]);
+  });
+
+  it("validates declared tool entries with their index", () => {
+    const file = '[[tools.http]]\nname = "ok_tool"\ndescription = "d"\nurl = "http://127.0.0.1:1/x"\n\n[[tools.http]]\nname = "bad name!"\ndescription = "d"\nurl = "not a url"\n';
+    const found = issues(loadConfig(sources({ files: { "/work/skiff.toml": file } })));
+    expect(found.map((i) => i.path).sort()).toEqual(["tools.http[1].name", "tools.http[1].url"]);
+    expect(found.find((i) => i.path === "tools.http[1].name")!.source).toBe("/work/skiff.toml:7");
+  });
+
+  it("reports every bad value at once", () => {
+    const found = issues(loadConfig(sources({ flags: { "max-steps": "x", retries: "y" } })));
+    expect(found.map((i) => i.path)).toEqual(["max_steps", "retries"]);
+  });
+});
