@@ -29,9 +29,10 @@ export function scriptedModel(script: readonly ScriptedReply[]): ScriptedModel {
     requests,
     async complete(request) {
       requests.push({ ...request, messages: [...request.messages] });
-      let reply = script[requests.length - 1];
-      if (reply === undefined) throw new Error(`scripted model: no reply scripted for call ${requests.length}`);
-      if (typeof reply === "function") reply = reply(request);
+      const scripted = script[requests.length - 1];
+      if (scripted === undefined) throw new Error(`scripted model: no reply scripted for call ${requests.length}`);
+      let reply: ScriptedReply = scripted;
+      while (typeof reply === "function") reply = reply(request);
       if ("error" in reply) throw reply.error;
       if ("hang" in reply) {
         return new Promise<ModelResponse>((_, reject) => {
