@@ -67,3 +67,14 @@ export class CancelReason extends Error {
     this.name = "CancelReason";
   }
 }
+
+/** A token or cost budget was crossed; the run stopped cleanly. CLI exit 3. */
+export class BudgetExceededError extends RunError {
+  constructor(partial: RunResult, limit: string) {
+    super(
+      "budget_exceeded",
+      `The run stopped at its ${partial.budget === "cost" ? "cost" : "token"} budget (${limit}) after ${partial.steps.length} step(s); raise ${partial.budget === "cost" ? "--max-cost" : "--max-tokens"} or ask for less.`,
+      partial,
+    );
+  }
+}

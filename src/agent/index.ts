@@ -1,8 +1,9 @@
 /** The agent loop's public surface. */
-export { runAgent, type RunLimits, type RunOptions } from "./run-agent.ts";
+export { runAgent, type PriceFunction, type RunLimits, type RunOptions } from "./run-agent.ts";
 export type { AgentEvent, AgentEventListener } from "./events.ts";
 export type { FinishReason, RunResult, Step, ToolCallRecord } from "./result.ts";
 export {
+  BudgetExceededError,
   CancelReason,
   DeadlineReached,
   MaxStepsError,
@@ -13,3 +14,5 @@ export {
 } from "./errors.ts";
 export { runResultJson, usageJson } from "./result-json.ts";
 export { executeToolCall, type ToolCallContext } from "./execute-tool-call.ts";
+export { fitContext, estimateTokens, trimmedToolOutput } from "./context-window.ts";
+export { scheduleToolCalls } from "./schedule-tool-calls.ts";

@@ -36,6 +36,8 @@ export function runResultJson(result: RunResult, options: { includeMessages?: bo
       })),
     })),
     usage: usageJson(result.usage),
+    cost_usd: result.costUsd ?? null,
+    ...(result.budget === undefined ? {} : { budget: result.budget }),
     trace_id: result.traceId ?? null,
     duration_ms: round(result.durationMs),
     ...(options.includeMessages === false ? {} : { messages: result.messages.slice(result.inputMessageCount) }),

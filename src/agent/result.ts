@@ -42,7 +42,11 @@ export interface RunResult {
   readonly inputMessageCount: number;
   readonly steps: readonly Step[];
   readonly usage: Usage;
+  /** USD, when every model that answered has a price; undefined otherwise. */
+  readonly costUsd: number | undefined;
   readonly finishReason: FinishReason;
+  /** For `budget`: which budget was crossed. */
+  readonly budget?: "tokens" | "cost";
   readonly traceId: string | undefined;
   readonly durationMs: number;
 }

@@ -1,13 +1,15 @@
 import { SkiffError } from "../errors.ts";
-import { addUsage, emptyUsage, type Message, type ToolMessage, type Usage } from "../model/messages.ts";
+import { addUsage, emptyUsage, type Message, type ToolCall, type ToolMessage, type Usage } from "../model/messages.ts";
 import type { Model, ModelFinishReason, ModelResponse, ToolSpec } from "../model/model.ts";
 import { noopTracer, type RunSpan, type Tracer } from "../telemetry/tracer.ts";
 import type { Tool } from "../tools/tool.ts";
 import { raceAbort } from "../util/abort.ts";
 import { CancelReason, DeadlineReached, RunCancelledError, type RunError, RunModelError, RunTimeoutError } from "./errors.ts";
 import type { AgentEvent, AgentEventListener } from "./events.ts";
+import { fitContext } from "./context-window.ts";
 import { executeToolCall } from "./execute-tool-call.ts";
-import type { FinishReason, RunResult, Step } from "./result.ts";
+import type { FinishReason, RunResult, Step, ToolCallRecord } from "./result.ts";
+import { scheduleToolCalls } from "./schedule-tool-calls.ts";
 
 /** Bounds of one run. */
 export interface RunLimits {
@@ -19,7 +21,18 @@ export interface RunLimits {
   readonly toolTimeoutMs: number;
   /** Bytes of a tool's output the model sees; the rest is cut with a marker. */
   readonly toolOutputLimit: number;
+  /** Most tool calls of one step running at once (default: no limit). */
+  readonly maxParallelTools?: number;
+  /** Token budget (input + output summed over steps); crossing it ends the run with `budget`. */
+  readonly maxTokens?: number;
+  /** Cost budget in USD; needs `price`. Crossing it ends the run with `budget`. */
+  readonly maxCostUsd?: number;
+  /** Approximate tokens of history sent to the model (see fitContext). */
+  readonly maxContextTokens?: number;
 }
+
+/** Prices one model call in USD, or undefined when the model has no price. */
+export type PriceFunction = (model: string, usage: Usage) => number | undefined;
 
 export interface RunOptions {
   readonly model: Model;
@@ -38,6 +51,8 @@ export interface RunOptions {
   readonly conversationId?: string;
   /** W3C traceparent of whoever started the run. */
   readonly traceparent?: string;
+  /** Prices model calls for `costUsd` and the cost budget. */
+  readonly price?: PriceFunction;
   readonly now?: () => number;
 }
 
@@ -45,7 +60,8 @@ export interface RunOptions {
 type NextStep =
   | { readonly type: "final"; readonly finishReason: FinishReason; readonly output: string }
   | { readonly type: "run_tools" }
-  | { readonly type: "max_steps" };
+  | { readonly type: "max_steps" }
+  | { readonly type: "budget"; readonly budget: "tokens" | "cost" };
 
 /**
  * Runs the agent loop: ask the model, run every tool call of the step at once, feed the results
@@ -82,13 +98,15 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
     ...(options.traceparent === undefined ? {} : { traceparent: options.traceparent }),
   });
 
-  const snapshot = (finishReason: FinishReason, output: string): RunResult => ({
+  const snapshot = (finishReason: FinishReason, output: string, budget?: "tokens" | "cost"): RunResult => ({
     output,
     messages,
     inputMessageCount: options.messages.length,
     steps,
-    usage: steps.reduce<Usage>((sum, step) => addUsage(sum, step.usage), emptyUsage),
+    usage: totalUsage(steps),
+    costUsd: totalCost(steps, options.price),
     finishReason,
+    ...(budget === undefined ? {} : { budget }),
     traceId: span.traceId,
     durationMs: now() - runStart,
   });
@@ -102,24 +120,36 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
       messages.push(response.message);
 
       const calls = response.message.tool_calls ?? [];
-      const toolCalls = await raceAbort(
-        Promise.all(
-          calls.map((call) =>
-            executeToolCall(call, {
-              tools: toolsByName,
-              runSignal: signal,
-              timeoutMs: limits.toolTimeoutMs,
-              outputLimit: limits.toolOutputLimit,
-              span,
-              step: index,
-              runStart,
-              now,
-              emit,
-            }),
-          ),
-        ),
-        signal,
-      );
+      // A final answer is kept even when it crossed a budget; the budget stops only further steps.
+      const overBudget =
+        calls.length > 0 &&
+        crossedBudget([...steps.map((s) => s.usage), response.usage], limits, () =>
+          totalCost([...steps, { model: response.model, usage: response.usage }], options.price),
+        );
+      const toolCalls = overBudget
+        ? calls.map((call) => notRun(call, `not run: the run's ${overBudget === "tokens" ? "token" : "cost"} budget was reached`, now() - runStart))
+        : await raceAbort(
+            scheduleToolCalls(
+              calls,
+              {
+                maxParallel: limits.maxParallelTools ?? Number.POSITIVE_INFINITY,
+                isSerial: (call) => toolsByName.get(call.name)?.parallel === false,
+              },
+              (call) =>
+                executeToolCall(call, {
+                  tools: toolsByName,
+                  runSignal: signal,
+                  timeoutMs: limits.toolTimeoutMs,
+                  outputLimit: limits.toolOutputLimit,
+                  span,
+                  step: index,
+                  runStart,
+                  now,
+                  emit,
+                }),
+            ),
+            signal,
+          );
       // Results go back in the model's order, whatever order they finished in.
       for (const record of toolCalls) {
         messages.push({ role: "tool", tool_call_id: record.id, content: record.output } satisfies ToolMessage);
@@ -137,15 +167,25 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
         toolCalls,
       });
 
-      const next = decideNextStep(response, index, limits.maxSteps);
+      const next: NextStep = overBudget ? { type: "budget", budget: overBudget } : decideNextStep(response, index, limits.maxSteps);
       switch (next.type) {
         case "run_tools":
           continue;
         case "final":
-        case "max_steps": {
+        case "max_steps":
+        case "budget": {
           const result =
-            next.type === "final" ? snapshot(next.finishReason, next.output) : snapshot("max_steps", "");
-          span.end({ usage: result.usage, finishReason: result.finishReason, output: result.output });
+            next.type === "final"
+              ? snapshot(next.finishReason, next.output)
+              : next.type === "budget"
+                ? snapshot("budget", "", next.budget)
+                : snapshot("max_steps", "");
+          span.end({
+            usage: result.usage,
+            finishReason: result.finishReason,
+            output: result.output,
+            ...(result.costUsd === undefined ? {} : { costUsd: result.costUsd }),
+          });
           emit({ type: "run.completed", result });
           return result;
         }
@@ -164,6 +204,39 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
     clearTimeout(timer);
     parent?.removeEventListener("abort", forwardAbort);
   }
+}
+
+function totalUsage(steps: readonly { readonly usage: Usage }[]): Usage {
+  return steps.reduce<Usage>((sum, step) => addUsage(sum, step.usage), emptyUsage);
+}
+
+function totalCost(steps: readonly { readonly model: string; readonly usage: Usage }[], price: PriceFunction | undefined): number | undefined {
+  if (!price) return undefined;
+  let sum = 0;
+  for (const step of steps) {
+    const cost = price(step.model, step.usage);
+    if (cost === undefined) return undefined;
+    sum += cost;
+  }
+  return sum;
+}
+
+/** Which budget the usage so far has crossed, if any. The cost is computed only when needed. */
+function crossedBudget(usages: readonly Usage[], limits: RunLimits, cost: () => number | undefined): "tokens" | "cost" | undefined {
+  if (limits.maxTokens !== undefined) {
+    const used = usages.reduce((n, u) => n + u.inputTokens + u.outputTokens, 0);
+    if (used > limits.maxTokens) return "tokens";
+  }
+  if (limits.maxCostUsd !== undefined) {
+    const spent = cost();
+    if (spent !== undefined && spent > limits.maxCostUsd) return "cost";
+  }
+  return undefined;
+}
+
+/** A tool call the loop chose not to run; the model (in a later session turn) is told why. */
+function notRun(call: ToolCall, reason: string, atMs: number): ToolCallRecord {
+  return { id: call.id, name: call.name, arguments: call.arguments, ok: false, output: `error: ${reason}`, startMs: atMs, durationMs: 0 };
 }
 
 function decideNextStep(response: ModelResponse, index: number, maxSteps: number): NextStep {
@@ -191,8 +264,9 @@ interface ModelCallContext {
 
 function callModel(options: RunOptions, context: ModelCallContext): Promise<ModelResponse> {
   const { step, emit } = context;
+  const maxContext = options.limits.maxContextTokens;
   const request = {
-    messages: context.messages,
+    messages: maxContext === undefined ? context.messages : fitContext(context.messages, maxContext),
     tools: context.toolSpecs,
     signal: context.signal,
     spans: context.span,

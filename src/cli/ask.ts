@@ -1,4 +1,6 @@
-import { type AgentEvent, MaxStepsError, runAgent, runResultJson } from "../agent/index.ts";
+import { type AgentEvent, BudgetExceededError, MaxStepsError, runAgent, runResultJson } from "../agent/index.ts";
+import { runLimits } from "./run-limits.ts";
+import { priceFor } from "../model/pricing.ts";
 import type { Config } from "../config/index.ts";
 import { UsageError } from "../errors.ts";
 import type { Message } from "../model/messages.ts";
@@ -27,12 +29,8 @@ export async function ask(options: AskOptions): Promise<void> {
     model: runtime.model,
     tools: runtime.tools,
     messages,
-    limits: {
-      maxSteps: config.max_steps,
-      timeoutMs: config.timeout,
-      toolTimeoutMs: config.tool_timeout,
-      toolOutputLimit: config.tool_output_limit,
-    },
+    limits: runLimits(config),
+    price: priceFor(config.pricing),
     signal: options.signal,
     tracer: runtime.tracer,
     onEvent: options.json ? undefined : (event) => reportProgress(event, terminal),
@@ -42,6 +40,9 @@ export async function ask(options: AskOptions): Promise<void> {
   if (options.json) terminal.out(`${JSON.stringify(runResultJson(result), null, 2)}\n`);
   else if (result.output) terminal.out(result.output.endsWith("\n") ? result.output : `${result.output}\n`);
   if (result.finishReason === "max_steps") throw new MaxStepsError(config.max_steps, result);
+  if (result.finishReason === "budget") {
+    throw new BudgetExceededError(result, result.budget === "cost" ? `$${config.max_cost}` : `${config.max_tokens} tokens`);
+  }
 }
 
 async function resolveQuestion(question: string | undefined, terminal: Terminal): Promise<string> {

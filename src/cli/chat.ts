@@ -5,6 +5,8 @@ import type { Message } from "../model/messages.ts";
 import type { Runtime } from "../wire.ts";
 import { describeError, ExitCode } from "./exit-codes.ts";
 import type { Terminal } from "./io.ts";
+import { runLimits } from "./run-limits.ts";
+import { priceFor } from "../model/pricing.ts";
 
 export interface ChatOptions {
   readonly config: Config;
@@ -65,12 +67,8 @@ export async function chat(options: ChatOptions): Promise<number> {
           model: runtime.model,
           tools: runtime.tools,
           messages,
-          limits: {
-            maxSteps: config.max_steps,
-            timeoutMs: config.timeout,
-            toolTimeoutMs: config.tool_timeout,
-            toolOutputLimit: config.tool_output_limit,
-          },
+          limits: runLimits(config),
+          price: priceFor(config.pricing),
           signal: current.signal,
           tracer: runtime.tracer,
           stream: true,

@@ -11,8 +11,31 @@ export const fallbackEntry = z.strictObject({
   model: z.string().min(1),
   base_url: z.url(),
   api_key_file: z.string().optional(),
+  /** Name of an environment variable holding this provider's key. */
   api_key_env: z.string().optional(),
+  /** `gen_ai.provider.name` for this endpoint, e.g. "ollama" (default "openai"). */
+  provider: z.string().min(1).optional(),
 });
+
+/** Prices in USD per million tokens, for `max_cost`. */
+export const priceEntry = z.strictObject({
+  input: z.number().min(0),
+  output: z.number().min(0),
+  /** Price of input tokens served from the provider's cache (default: the input price). */
+  cached_input: z.number().min(0).optional(),
+});
+
+/** `[breaker]`: the circuit breaker in front of each provider of a fallback chain. */
+const breakerSection = z
+  .strictObject({
+    failures: field(z.number().int().min(1).default(3), {
+      kind: "int",
+      commands: runCommands,
+      help: "Failures in a row (after retries) that open a provider's circuit",
+    }),
+    cooldown: duration("30s", { commands: runCommands, help: "How long an open circuit skips its provider" }),
+  })
+  .prefault({});
 
 /**
  * The one schema of skiff's configuration. Flags, SKIFF_* env vars, TOML keys, `--help`,
@@ -63,6 +86,35 @@ export const configSchema = z.strictObject({
     help: "Longest Retry-After honored; a longer one fails at once",
   }),
   tool_output_limit: size("64KiB", { commands: runCommands, help: "Bytes of a tool's output the model sees" }),
+  provider: field(z.string().min(1).optional(), {
+    kind: "string",
+    placeholder: "NAME",
+    commands: runCommands,
+    help: 'gen_ai.provider.name of base_url, e.g. "ollama" (default "openai")',
+  }),
+  max_tokens: field(z.number().int().min(1).optional(), {
+    kind: "int",
+    commands: runCommands,
+    help: "Token budget of one run (input + output over all steps); the run ends with finish_reason budget",
+  }),
+  max_cost: field(z.number().min(0).optional(), {
+    kind: "number",
+    placeholder: "USD",
+    commands: runCommands,
+    help: "Cost budget of one run in USD, priced from [pricing.\"model\"]",
+  }),
+  max_context_tokens: field(z.number().int().min(256).optional(), {
+    kind: "int",
+    commands: runCommands,
+    help: "Approximate tokens of history sent to the model; oldest tool outputs, then oldest turns, are trimmed",
+  }),
+  pricing: field(z.record(z.string(), priceEntry).default({}), {
+    kind: "string",
+    flag: false,
+    env: false,
+    help: "USD per million tokens by model name",
+  }),
+  breaker: breakerSection,
   fallback: field(z.array(fallbackEntry).default([]), { kind: "string", flag: false, env: false, help: "Fallbacks" }),
   tools: toolsSection,
   mcp: field(z.array(mcpServerEntry).default([]), { kind: "string", flag: false, env: false, help: "MCP servers" }),

@@ -38,6 +38,17 @@ export interface OpenAIModelOptions {
   readonly now?: () => number;
   readonly random?: () => number;
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Told of every retry before its wait, e.g. to write a log line. */
+  readonly onRetry?: (retry: RetryNotice) => void;
+}
+
+/** One retry about to happen: which attempt failed, why, and how long skiff waits. */
+export interface RetryNotice {
+  readonly host: string;
+  readonly model: string;
+  readonly attempt: number;
+  readonly waitMs: number;
+  readonly reason: string;
 }
 
 /** Given to the SDK when no key is configured so it builds the client; the header is removed, so it is never sent. */
@@ -151,6 +162,7 @@ async function complete(target: Target, request: ModelRequest): Promise<ModelRes
       });
       if (plan.action === "retry") {
         span.event("retry", { attempt, wait_ms: plan.waitMs, reason: code });
+        options.onRetry?.({ host: target.endpoint.host, model: options.model, attempt, waitMs: plan.waitMs, reason: code });
         span.fail(toModelError(target.endpoint, failed, { code, retryable, attempt, textShown: false }));
         await target.sleep(plan.waitMs, request.signal);
         continue;

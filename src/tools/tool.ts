@@ -23,6 +23,16 @@ export interface Tool {
   /** Where the tool comes from, for `skiff tools list`: `builtin`, `http`, `command`, `mcp:<server>`. */
   readonly source: string;
   /**
+   * This tool's own deadline in ms, when its config sets one (`timeout` of a declared tool). The
+   * tool enforces it itself; a caller that arms a general timeout should use this one instead.
+   */
+  readonly timeoutMs?: number;
+  /**
+   * False for tools that must not overlap (mutating ones): within a step they run one at a time,
+   * in the model's order. Default true.
+   */
+  readonly parallel?: boolean;
+  /**
    * Runs the tool. Throws ToolInputError when `args` do not fit `parameters`; any other throw is a
    * failure of the tool. The result is a string (sent as-is) or anything JSON-serialisable.
    */

@@ -1,0 +1,150 @@
+import { describe, expect, it } from "bun:test";
+import { z } from "zod";
+import { runAgent, type RunLimits } from "../../src/agent/index.ts";
+import type { Message } from "../../src/model/messages.ts";
+import { priceFor } from "../../src/model/pricing.ts";
+import { defineTool } from "../../src/tools/define-tool.ts";
+import { limitConcurrency } from "../../src/tools/limit-concurrency.ts";
+import type { Tool } from "../../src/tools/tool.ts";
+import { call, scriptedModel } from "../fakes/scripted-model.ts";
+
+const limits: RunLimits = { maxSteps: 20, toolTimeoutMs: 5_000, toolOutputLimit: 64 * 1024 };
+const question: Message[] = [{ role: "user", content: "go" }];
+
+/** A tool that records how many of its calls overlap, and the order they start in. */
+function tracked(name: string, ms: number, options: { parallel?: boolean } = {}) {
+  const stats = { running: 0, peak: 0, order: [] as string[] };
+  const base = defineTool({
+    name,
+    description: "waits",
+    input: z.object({ tag: z.string() }),
+    run: async ({ tag }) => {
+      stats.running++;
+      stats.peak = Math.max(stats.peak, stats.running);
+      stats.order.push(tag);
+      await Bun.sleep(ms);
+      stats.running--;
+      return tag;
+    },
+  });
+  const tool: Tool = options.parallel === false ? { ...base, parallel: false } : base;
+  return { tool, stats };
+}
+
+describe("tool concurrency classes", () => {
+  it("runs parallel = false tools one at a time, in the model's order, beside the parallel ones", async () => {
+    const serial = tracked("write_file", 40, { parallel: false });
+    const parallel = tracked("read_file", 120);
+    const calls = [
+      call("w1", "write_file", { tag: "w1" }),
+      call("r1", "read_file", { tag: "r1" }),
+      call("w2", "write_file", { tag: "w2" }),
+      call("r2", "read_file", { tag: "r2" }),
+      call("w3", "write_file", { tag: "w3" }),
+    ];
+    const model = scriptedModel([{ toolCalls: calls }, { text: "done" }]);
+    const started = performance.now();
+    await runAgent({ model, tools: [serial.tool, parallel.tool], messages: question, limits });
+    expect(serial.stats.peak).toBe(1);
+    expect(serial.stats.order).toEqual(["w1", "w2", "w3"]);
+    expect(parallel.stats.peak).toBe(2);
+    // Serial chain (3 × 40 ms) ran beside the parallel pair (120 ms), not after it.
+    expect(performance.now() - started).toBeLessThan(400);
+  });
+
+  it("holds tools.max_parallel within a step", async () => {
+    const { tool, stats } = tracked("fetch", 30);
+    const calls = Array.from({ length: 10 }, (_, i) => call(`c${i}`, "fetch", { tag: `c${i}` }));
+    const model = scriptedModel([{ toolCalls: calls }, { text: "done" }]);
+    await runAgent({ model, tools: [tool], messages: question, limits: { ...limits, maxParallelTools: 3 } });
+    expect(stats.peak).toBe(3);
+    expect(stats.order).toHaveLength(10);
+  });
+
+  it("holds a tool's max_concurrent across 50 concurrent runs", async () => {
+    const { tool, stats } = tracked("sidecar", 10);
+    const limited = limitConcurrency(tool, 4);
+    const runs = Array.from({ length: 50 }, (_, i) =>
+      runAgent({
+        model: scriptedModel([{ toolCalls: [call(`a${i}`, "sidecar", { tag: `a${i}` }), call(`b${i}`, "sidecar", { tag: `b${i}` })] }, { text: "ok" }]),
+        tools: [limited],
+        messages: question,
+        limits,
+      }),
+    );
+    const results = await Promise.all(runs);
+    expect(results.every((r) => r.output === "ok")).toBe(true);
+    expect(stats.peak).toBe(4);
+    expect(stats.order).toHaveLength(100);
+  });
+
+  it("a call waiting for a max_concurrent slot leaves the line when its run is cancelled", async () => {
+    const { tool, stats } = tracked("sidecar", 300);
+    const limited = limitConcurrency(tool, 1);
+    const first = runAgent({
+      model: scriptedModel([{ toolCalls: [call("a", "sidecar", { tag: "a" })] }, { text: "ok" }]),
+      tools: [limited],
+      messages: question,
+      limits,
+    });
+    const controller = new AbortController();
+    const second = runAgent({
+      model: scriptedModel([{ toolCalls: [call("b", "sidecar", { tag: "b" })] }, { text: "ok" }]),
+      tools: [limited],
+      messages: question,
+      limits,
+      signal: controller.signal,
+    }).catch((e: unknown) => e);
+    await Bun.sleep(50);
+    controller.abort();
+    await Promise.all([first, second]);
+    await Bun.sleep(350);
+    expect(stats.order).toEqual(["a"]);
+  });
+});
+
+describe("budgets", () => {
+  const loop = () => ({ toolCalls: [call(`c${Math.random()}`, "echo", { tag: "x" })], usage: { inputTokens: 400, outputTokens: 100 } });
+  const echo = tracked("echo", 0).tool;
+
+  it("a token budget stops a looping model at the step that crosses it", async () => {
+    const model = scriptedModel(Array.from({ length: 10 }, () => loop));
+    const result = await runAgent({ model, tools: [echo], messages: question, limits: { ...limits, maxTokens: 1_200 } });
+    // 500 tokens a step: 500, 1000, 1500 > 1200 → stops at step 3 without running its tools.
+    expect(result.finishReason).toBe("budget");
+    expect(result.budget).toBe("tokens");
+    expect(result.steps).toHaveLength(3);
+    expect(model.requests).toHaveLength(3);
+    expect(result.steps[2]!.toolCalls[0]!.output).toBe("error: not run: the run's token budget was reached");
+    expect(result.usage.inputTokens + result.usage.outputTokens).toBe(1_500);
+    // Every tool call still has a result, so the history can be continued.
+    expect(result.messages.at(-1)!.role).toBe("tool");
+  });
+
+  it("a cost budget stops the run using the pricing table, and the result carries the cost", async () => {
+    const model = scriptedModel(Array.from({ length: 10 }, () => loop));
+    // scripted model answers as "scripted": $10 / M input, $30 / M output → $0.007 a step.
+    const price = priceFor({ scripted: { input: 10, output: 30 } });
+    const result = await runAgent({ model, tools: [echo], messages: question, limits: { ...limits, maxCostUsd: 0.02 }, price: price! });
+    expect(result.finishReason).toBe("budget");
+    expect(result.budget).toBe("cost");
+    expect(result.steps).toHaveLength(3);
+    expect(result.costUsd).toBeCloseTo(0.021, 10);
+  });
+
+  it("a final answer that crosses the budget is still the answer", async () => {
+    const model = scriptedModel([{ text: "short answer", usage: { inputTokens: 5_000 } }]);
+    const result = await runAgent({ model, tools: [], messages: question, limits: { ...limits, maxTokens: 100 } });
+    expect(result.finishReason).toBe("stop");
+    expect(result.output).toBe("short answer");
+  });
+});
+
+describe("priceFor", () => {
+  it("prices cached input at its own rate and matches dated model names", () => {
+    const price = priceFor({ "gpt-4.1-mini": { input: 0.4, output: 1.6, cached_input: 0.1 } })!;
+    const usage = { inputTokens: 1_000_000, outputTokens: 500_000, cachedInputTokens: 400_000, reasoningTokens: 0 };
+    expect(price("gpt-4.1-mini-2025-04-14", usage)).toBeCloseTo(0.6 * 0.4 + 0.4 * 0.1 + 0.5 * 1.6, 10);
+    expect(price("other-model", usage)).toBeUndefined();
+  });
+});
