@@ -7,15 +7,22 @@ import { CancelReason } from "./agent/index.ts";
 import { parseArgs } from "./cli/argv.ts";
 import { ask } from "./cli/ask.ts";
 import { chat } from "./cli/chat.ts";
-import { commandHelp, findCommand, flagsOf, mainHelp } from "./cli/commands.ts";
+import { commandHelp, commands, findCommand, flagsOf, mainHelp } from "./cli/commands.ts";
+import { completionScript } from "./cli/completion.ts";
 import { checkConfig, printConfigSchema, showConfig } from "./cli/config-cmd.ts";
+import { doctor } from "./cli/doctor.ts";
 import { describeError, ExitCode, exitCodeFor } from "./cli/exit-codes.ts";
+import { initConfig, writeNewFile } from "./cli/init.ts";
 import type { Terminal } from "./cli/io.ts";
+import { logToTerminal } from "./cli/log-line.ts";
+import { printSystemdUnit, selfCommand } from "./cli/systemd-cmd.ts";
 import { callTool, listTools } from "./cli/tools-cmd.ts";
 import { printVersion } from "./cli/version.ts";
 import { type LoadedConfig, loadConfig, type SecretSources } from "./config/index.ts";
 import { ConfigError, UsageError } from "./errors.ts";
 import { buildRuntime, buildTools } from "./wire.ts";
+import { serveCommand } from "./wire-serve.ts";
+import { openChatSession } from "./wire-sessions.ts";
 
 const terminal: Terminal = {
   out: (text) => void process.stdout.write(text),
@@ -47,7 +54,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return ExitCode.ok;
   }
   const command = findCommand(name);
-  if (!command) throw new UsageError(`unknown command "${name}"; commands are ask, chat, tools, config, version (see skiff --help)`);
+  if (!command) throw new UsageError(`unknown command "${name}"; commands are ${commands.map((c) => c.name).join(", ")} (see skiff --help)`);
   const args = parseArgs(rest, flagsOf(command), command.name);
   const flag = (key: string) => args.flags.get(key);
   const on = (key: string) => flag(key) === "true";
@@ -59,6 +66,20 @@ async function main(argv: readonly string[]): Promise<number> {
   if (command.name === "version") {
     printVersion(on("json"), terminal);
     return ExitCode.ok;
+  }
+  // These three must work whatever the config says: init writes one, doctor reports its errors.
+  if (command.name === "completion") {
+    terminal.out(completionScript(args.positionals[0]));
+    return ExitCode.ok;
+  }
+  if (command.name === "init") {
+    const path = args.positionals[0] ?? flag("config") ?? env["SKIFF_CONFIG"] ?? "skiff.toml";
+    const foundByDefault = args.positionals[0] === undefined && flag("config") === undefined;
+    initConfig({ path, foundByDefault, terminal, writeNew: writeNewFile });
+    return ExitCode.ok;
+  }
+  if (command.name === "doctor") {
+    return doctor({ load: () => load(args.flags), context: { fetch, timeoutMs: 5_000, secrets, path: env["PATH"] ?? "" }, terminal });
   }
 
   const loaded = load(args.flags);
@@ -74,10 +95,14 @@ async function main(argv: readonly string[]): Promise<number> {
       return ExitCode.ok;
 
     case "tools": {
-      const tools = buildTools(config);
-      if (sub === "list") listTools(tools, on("json"), terminal);
-      else if (sub === "call") await withInterrupt((signal) => callTool(positionals[0], positionals[1], tools, config, terminal, signal));
-      else throw new UsageError(`tools needs a subcommand: list or call${sub ? ` (got "${sub}")` : ""}`);
+      if (sub !== "list" && sub !== "call") throw new UsageError(`tools needs a subcommand: list or call${sub ? ` (got "${sub}")` : ""}`);
+      const { tools, close } = await buildTools(config, secrets);
+      try {
+        if (sub === "list") listTools(tools, on("json"), terminal);
+        else await withInterrupt((signal) => callTool(positionals[0], positionals[1], tools, config, terminal, signal));
+      } finally {
+        await close();
+      }
       return ExitCode.ok;
     }
 
@@ -85,7 +110,7 @@ async function main(argv: readonly string[]): Promise<number> {
       if (args.positionals.length > 1) {
         throw new UsageError(`ask takes one question; quote it: skiff ask "${args.positionals.join(" ")}"`);
       }
-      const runtime = buildRuntime({ config, secrets, ...(on("trace") ? { traceTo: terminal.err } : {}) });
+      const runtime = await buildRuntime({ config, secrets, log: logToTerminal(terminal), ...(on("trace") ? { traceTo: terminal.err } : {}) });
       try {
         await withInterrupt((signal) =>
           ask({
@@ -105,7 +130,8 @@ async function main(argv: readonly string[]): Promise<number> {
     }
 
     case "chat": {
-      const runtime = buildRuntime({ config, secrets, ...(on("trace") ? { traceTo: terminal.err } : {}) });
+      const session = openChatSession(flag("session"), config, { env, cwd: process.cwd() });
+      const runtime = await buildRuntime({ config, secrets, log: logToTerminal(terminal), ...(on("trace") ? { traceTo: terminal.err } : {}) });
       try {
         return await chat({
           config,
@@ -117,11 +143,29 @@ async function main(argv: readonly string[]): Promise<number> {
             process.on("SIGINT", handler);
             return () => process.off("SIGINT", handler);
           },
+          ...(session ? { session: session.chat } : {}),
         });
       } finally {
         await runtime.shutdown();
+        await session?.close();
       }
     }
+
+    case "serve":
+      return await serveCommand({
+        config,
+        secrets,
+        cwd: process.cwd(),
+        write: terminal.err,
+        onSignal: (handler) => {
+          process.on("SIGTERM", () => handler("SIGTERM"));
+          process.on("SIGINT", () => handler("SIGINT"));
+        },
+      });
+
+    case "systemd":
+      printSystemdUnit({ command, flags: args.flags, loaded, env, cwd: process.cwd(), terminal, self: selfCommand(process.execPath, Bun.main) });
+      return ExitCode.ok;
 
     default:
       throw new UsageError(`command "${command.name}" is not available in this build`);

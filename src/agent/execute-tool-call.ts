@@ -100,7 +100,9 @@ async function invoke(
     );
   }
 
-  const timeout = AbortSignal.timeout(context.timeoutMs);
+  // A tool may set its own timeout (`timeout` of a declared tool); otherwise tool_timeout applies.
+  const timeoutMs = tool.timeoutMs ?? context.timeoutMs;
+  const timeout = AbortSignal.timeout(timeoutMs);
   const signal = AbortSignal.any([context.runSignal, timeout]);
   try {
     const callContext = traceparent === undefined ? { signal, callId: call.id } : { signal, callId: call.id, traceparent };
@@ -110,7 +112,7 @@ async function invoke(
     if (timeout.aborted) {
       throw new ToolCallFailed(
         "timeout",
-        `tool "${call.name}" did not finish within ${formatDuration(context.timeoutMs)} and was stopped.`,
+        `tool "${call.name}" did not finish within ${formatDuration(timeoutMs)} and was stopped.`,
         error,
       );
     }

@@ -87,6 +87,9 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
   const toolSpecs: ToolSpec[] = options.tools.map(({ name, description, parameters }) => ({ name, description, parameters }));
   const messages: Message[] = [...options.messages];
   const steps: Step[] = [];
+  // The step whose tools are running, so a run that fails mid-step still reports its model call
+  // and the tool calls that finished.
+  let stepInProgress: (() => Step) | undefined;
   const emit = safeEmitter(options.onEvent);
 
   const span = tracer.startRun({
@@ -118,6 +121,20 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
       const response = await callModel(options, { messages, toolSpecs, signal, deadline, span, step: index, emit });
       const modelDurationMs = now() - stepStart;
       messages.push(response.message);
+      const finished: ToolCallRecord[] = [];
+      const stepOf = (toolCalls: readonly ToolCallRecord[]): Step => ({
+        index,
+        model: response.model,
+        provider: response.provider,
+        responseId: response.id,
+        finishReason: response.finishReason,
+        usage: response.usage,
+        startMs: stepStart - runStart,
+        modelDurationMs,
+        durationMs: now() - stepStart,
+        toolCalls,
+      });
+      stepInProgress = () => stepOf([...finished].sort((a, b) => a.startMs - b.startMs));
 
       const calls = response.message.tool_calls ?? [];
       // A final answer is kept even when it crossed a budget; the budget stops only further steps.
@@ -135,8 +152,8 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
                 maxParallel: limits.maxParallelTools ?? Number.POSITIVE_INFINITY,
                 isSerial: (call) => toolsByName.get(call.name)?.parallel === false,
               },
-              (call) =>
-                executeToolCall(call, {
+              async (call) => {
+                const record = await executeToolCall(call, {
                   tools: toolsByName,
                   runSignal: signal,
                   timeoutMs: limits.toolTimeoutMs,
@@ -146,7 +163,10 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
                   runStart,
                   now,
                   emit,
-                }),
+                });
+                finished.push(record);
+                return record;
+              },
             ),
             signal,
           );
@@ -154,18 +174,8 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
       for (const record of toolCalls) {
         messages.push({ role: "tool", tool_call_id: record.id, content: record.output } satisfies ToolMessage);
       }
-      steps.push({
-        index,
-        model: response.model,
-        provider: response.provider,
-        responseId: response.id,
-        finishReason: response.finishReason,
-        usage: response.usage,
-        startMs: stepStart - runStart,
-        modelDurationMs,
-        durationMs: now() - stepStart,
-        toolCalls,
-      });
+      steps.push(stepOf(toolCalls));
+      stepInProgress = undefined;
 
       const next: NextStep = overBudget ? { type: "budget", budget: overBudget } : decideNextStep(response, index, limits.maxSteps);
       switch (next.type) {
@@ -196,6 +206,7 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
       }
     }
   } catch (error) {
+    if (stepInProgress) steps.push(stepInProgress());
     const failure = toRunError(error, signal, limits.timeoutMs ?? 0, snapshot("stop", ""));
     span.end({ usage: failure.partial.usage, finishReason: "error", error: failure });
     emit({ type: "run.failed", error: failure });

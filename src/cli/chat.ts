@@ -7,6 +7,8 @@ import { describeError, ExitCode } from "./exit-codes.ts";
 import type { Terminal } from "./io.ts";
 import { runLimits } from "./run-limits.ts";
 import { priceFor } from "../model/pricing.ts";
+import { trimHistory } from "../sessions/index.ts";
+import type { ChatSession } from "./chat-session.ts";
 
 export interface ChatOptions {
   readonly config: Config;
@@ -16,6 +18,8 @@ export interface ChatOptions {
   readonly verbose: boolean;
   /** Registers the Ctrl-C handler; returns a function that removes it. */
   readonly onInterrupt: (handler: () => void) => () => void;
+  /** `--session ID`: load the conversation from the store and save every answered turn. */
+  readonly session?: ChatSession;
 }
 
 /**
@@ -26,7 +30,7 @@ export interface ChatOptions {
 export async function chat(options: ChatOptions): Promise<number> {
   const { config, runtime, terminal } = options;
   const system: Message[] = config.system ? [{ role: "system", content: config.system }] : [];
-  let history: Message[] = [...system];
+  let history: Message[] = [...system, ...((await options.session?.load()) ?? [])];
   let current: AbortController | undefined;
   let exitCode: number | undefined;
 
@@ -43,6 +47,7 @@ export async function chat(options: ChatOptions): Promise<number> {
   const removeInterrupt = options.onInterrupt(interrupt);
 
   terminal.err(`skiff chat · model ${runtime.model.name} · /reset clears history, /exit quits\n`);
+  if (history.length > system.length) terminal.err(`(continuing the session: ${history.length - system.length} messages)\n`);
   const prompt = () => terminal.err("you> ");
   prompt();
   try {
@@ -55,6 +60,7 @@ export async function chat(options: ChatOptions): Promise<number> {
       if (line === "/exit" || line === "/quit") break;
       if (line === "/reset") {
         history = [...system];
+        await options.session?.reset();
         terminal.err("(history cleared)\n");
         prompt();
         continue;
@@ -83,7 +89,12 @@ export async function chat(options: ChatOptions): Promise<number> {
         });
         if (!streamed) terminal.out(result.output);
         terminal.out("\n");
-        history = [...result.messages].slice(-config.server.max_history_messages);
+        // Oldest turns go first, never a tool call without its result; the system prompt stays.
+        const conversation = result.messages.slice(system.length);
+        history = [...system, ...trimHistory(conversation, config.server.max_history_messages)];
+        // The turn: this user message and everything the run added after it.
+        const stored = await options.session?.save(result.messages.slice(result.inputMessageCount - 1), terminal);
+        if (stored) history = [...system, ...stored];
       } catch (error) {
         if (streamed) terminal.out("\n");
         if (error instanceof RunCancelledError) terminal.err("(answer cancelled)\n");

@@ -38,7 +38,27 @@ export const commands: readonly CommandSpec[] = [
     configFlags: true,
     flags: [
       { name: "trace", takesValue: false, help: "Print each run's span tree on stderr" },
+      {
+        name: "session",
+        takesValue: true,
+        placeholder: "ID",
+        help: "Keep the conversation in the session store under ID and continue it next time (store: --sessions, default sqlite ./skiff.db)",
+      },
     ],
+  },
+  {
+    name: "serve",
+    usage: "skiff serve [flags]",
+    summary: "HTTP service: POST /v1/runs, OpenAI-compatible /v1/chat/completions, sessions, /healthz, /readyz, /metrics. SIGTERM drains runs, then exits 0.",
+    configFlags: true,
+    flags: [],
+  },
+  {
+    name: "systemd",
+    usage: "skiff systemd [flags] > /etc/systemd/system/skiff.service",
+    summary: "Print a hardened systemd unit that runs this binary's serve with the given flags and config. Secret files become LoadCredential=, read from $CREDENTIALS_DIRECTORY.",
+    configFlags: true,
+    flags: [{ name: "binary", takesValue: true, placeholder: "PATH", help: "Absolute path of skiff on the server (default: this binary)" }],
   },
   {
     name: "tools",
@@ -64,6 +84,32 @@ export const commands: readonly CommandSpec[] = [
     ],
   },
   {
+    name: "init",
+    usage: "skiff init [PATH]",
+    summary: "Write a commented skiff.toml (default ./skiff.toml, or --config PATH) that `skiff config check` accepts. Never overwrites a file.",
+    configFlags: false,
+    flags: [],
+  },
+  {
+    name: "doctor",
+    usage: "skiff doctor [flags]",
+    summary: "Check the configuration and reach the model endpoint, the OTLP collector, and each HTTP tool and MCP server it declares. One line per check says what to fix; exit 1 if any check fails.",
+    configFlags: true,
+    flags: [],
+  },
+  {
+    name: "completion",
+    usage: "skiff completion bash | zsh | fish",
+    summary: "Print a shell completion script for every command and flag. Load it with: source <(skiff completion bash)",
+    configFlags: false,
+    flags: [],
+    subcommands: [
+      { name: "bash", summary: "For bash: source <(skiff completion bash)" },
+      { name: "zsh", summary: "For zsh: source <(skiff completion zsh)" },
+      { name: "fish", summary: "For fish: skiff completion fish > ~/.config/fish/completions/skiff.fish" },
+    ],
+  },
+  {
     name: "version",
     usage: "skiff version [--json]",
     summary: "Version, git commit, build date, Bun version and target.",
@@ -86,7 +132,8 @@ export function flagsOf(command: CommandSpec): FlagSpec[] {
 function configFlagSpecs(commandName: string): FlagSpec[] {
   return configLeaves
     .filter((leaf) => leaf.flag !== undefined)
-    .filter((leaf) => commandName === "config" || !leaf.meta.commands || leaf.meta.commands.includes(commandName))
+    // config and doctor look at every key, whichever command it serves.
+    .filter((leaf) => commandName === "config" || commandName === "doctor" || !leaf.meta.commands || leaf.meta.commands.includes(commandName))
     .map((leaf) => ({
       name: leaf.flag!,
       takesValue: leaf.meta.kind !== "boolean",

@@ -2,4 +2,4 @@
 export { configSchema, type Config, type ConfigInput } from "./schema.ts";
 export { loadConfig, dotted, type ConfigSources, type LoadedConfig, type LoadResult } from "./load.ts";
 export { configLeaves, type ConfigLeaf } from "./leaves.ts";
-export { resolveApiKey, resolveSecretRef, readSecretFile, type SecretSources } from "./secrets.ts";
+export { resolveApiKey, resolveAuthToken, resolveSecretRef, readSecretFile, type SecretSources } from "./secrets.ts";

@@ -57,6 +57,7 @@ export function loadConfig(sources: ConfigSources): LoadResult {
     const leaf = configLeaves.find((candidate) => candidate.flag === flag);
     if (leaf) apply(tree, leaf, text, `flag --${flag}`, origin, issues);
   }
+  shadowByFlags(tree, origin);
   if (issues.length > 0) return { ok: false, issues };
 
   const parsed = configSchema.safeParse(tree);
@@ -88,7 +89,28 @@ const standardEnv: Readonly<Record<string, string>> = {
   "otel.service_name": "OTEL_SERVICE_NAME",
   "otel.capture_content": "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
   "otel.disabled": "OTEL_SDK_DISABLED",
+  "otel.sampler": "OTEL_TRACES_SAMPLER",
+  "otel.sampler_arg": "OTEL_TRACES_SAMPLER_ARG",
 };
+
+/**
+ * Keys that stand for the same setting as another key. `--otlp-endpoint` and
+ * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT both say where spans go; the exporter prefers the traces URL,
+ * so a flag would lose to an env var unless the flag clears it (flag > env, DESIGN §6).
+ */
+const shadows: readonly { readonly key: string; readonly shadowed: readonly string[] }[] = [
+  { key: "otel.endpoint", shadowed: ["otel", "traces_endpoint"] },
+];
+
+function shadowByFlags(tree: Tree, origin: Map<string, string>): void {
+  for (const { key, shadowed } of shadows) {
+    const shadowedKey = shadowed.join(".");
+    if (!origin.get(key)?.startsWith("flag ") || origin.get(shadowedKey)?.startsWith("flag ")) continue;
+    const table = tree[shadowed[0]!];
+    if (table && typeof table === "object") delete (table as Tree)[shadowed[1]!];
+    origin.delete(shadowedKey);
+  }
+}
 
 function envValue(leaf: ConfigLeaf, env: ConfigSources["env"]): { text: string; source: string } | undefined {
   if (leaf.env && env[leaf.env] !== undefined && env[leaf.env] !== "") {

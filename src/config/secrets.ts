@@ -38,3 +38,32 @@ export function resolveApiKey(apiKeyFile: string | undefined, sources: SecretSou
   const fromEnv = sources.env["OPENAI_API_KEY"];
   return fromEnv === undefined || fromEnv === "" ? undefined : fromEnv;
 }
+
+/** Shortest bearer token accepted: a guessable token is no protection. */
+export const minAuthTokenLength = 16;
+
+/**
+ * The server's bearer token: `server.auth_token_file`, else SKIFF_AUTH_TOKEN, else undefined.
+ * A token shorter than 16 characters is refused; errors never show the token.
+ */
+export function resolveAuthToken(authTokenFile: string | undefined, sources: SecretSources): string | undefined {
+  let token: string | undefined;
+  let where: string;
+  if (authTokenFile) {
+    token = readSecretFile(authTokenFile, "server.auth_token_file", sources);
+    where = `the file "${authTokenFile}"`;
+  } else {
+    const fromEnv = sources.env["SKIFF_AUTH_TOKEN"]?.trim();
+    token = fromEnv === undefined || fromEnv === "" ? undefined : fromEnv;
+    where = "SKIFF_AUTH_TOKEN";
+  }
+  if (token !== undefined && token.length < minAuthTokenLength) {
+    throw new ConfigError([
+      {
+        path: "server.auth_token_file",
+        message: `the token in ${where} is ${token.length} characters long; use at least ${minAuthTokenLength} random characters (e.g. openssl rand -hex 32)`,
+      },
+    ]);
+  }
+  return token;
+}

@@ -1,113 +1,100 @@
-import type { ModelResponse } from "../model/model.ts";
-import type { ChatSpan, RunSpan, RunSpanOutcome, ToolSpan, Tracer } from "./tracer.ts";
+/**
+ * The `--trace` console tree. It is drawn from the real OpenTelemetry spans of a run (otel-setup.ts
+ * feeds finished spans in as FinishedSpan records), so what the tree shows is what a collector gets.
+ */
+import * as sc from "./semconv.ts";
 
-/** A finished span as the tree shows it. */
+/** A finished span as the tree needs it; otel-setup.ts converts SDK spans to this. */
+export interface FinishedSpan {
+  readonly traceId: string;
+  readonly spanId: string;
+  /** Undefined for a root span. */
+  readonly parentSpanId: string | undefined;
+  readonly name: string;
+  /** Epoch milliseconds, sub-millisecond precision. */
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly attributes: Readonly<Record<string, unknown>>;
+  /** The status description when the span ended in error. */
+  readonly errorMessage: string | undefined;
+  readonly isError: boolean;
+}
+
+/** One row of the tree: a span with its children. */
 export interface TreeSpan {
   readonly name: string;
   readonly startMs: number;
   readonly endMs: number;
   readonly detail: string;
   readonly error: string | undefined;
+  readonly children?: readonly TreeSpan[];
 }
 
-interface OpenSpan {
-  name: string;
-  startMs: number;
-  endMs: number | undefined;
-  detail: string;
-  error: string | undefined;
-}
-
-export interface TreeTracerOptions {
-  /** Where the rendered tree goes (stderr in the CLI). */
+/** Where the tree goes and how wide its timeline is. */
+export interface TreeCollectorOptions {
+  /** Where each run's rendered tree goes (stderr in the CLI). */
   readonly write: (text: string) => void;
-  readonly now?: () => number;
   /** Columns for the timeline bar. */
   readonly barWidth?: number;
 }
 
+/** Receives finished spans and prints a run's tree when its `invoke_agent` span ends. */
+export interface TreeCollector {
+  add(span: FinishedSpan): void;
+}
+
 /**
- * The `--trace` console tracer: records each run's agent, chat and tool spans with their times
- * and prints them as a tree with a timeline, so parallel tools are visibly side by side.
+ * Collects finished spans per trace. Children end before their run (the run closes any still
+ * open), so when an `invoke_agent` span arrives, all of its descendants are already here.
  */
-export function createTreeTracer(options: TreeTracerOptions): Tracer {
-  const now = options.now ?? performance.now.bind(performance);
+export function createTreeCollector(options: TreeCollectorOptions): TreeCollector {
+  const pending = new Map<string, FinishedSpan[]>();
   return {
-    startRun(info) {
-      const root: OpenSpan = { name: `invoke_agent ${info.agentName}`, startMs: now(), endMs: undefined, detail: "", error: undefined };
-      const children: OpenSpan[] = [];
-      const open = (name: string): OpenSpan => {
-        const span: OpenSpan = { name, startMs: now(), endMs: undefined, detail: "", error: undefined };
-        children.push(span);
-        return span;
+    add(span) {
+      if (span.attributes[sc.ATTR_GEN_AI_OPERATION_NAME] !== sc.GEN_AI_OPERATION_INVOKE_AGENT) {
+        const list = pending.get(span.traceId);
+        if (list) list.push(span);
+        else pending.set(span.traceId, [span]);
+        return;
+      }
+      const spans = pending.get(span.traceId) ?? [];
+      const used = new Set<FinishedSpan>();
+      const build = (node: FinishedSpan): TreeSpan => {
+        const children = spans
+          .filter((candidate) => candidate.parentSpanId === node.spanId && !used.has(candidate))
+          .sort((a, b) => a.startMs - b.startMs);
+        for (const c of children) used.add(c);
+        return { ...describe(node), children: children.map(build) };
       };
-      const run: RunSpan = {
-        traceId: undefined,
-        startChat(chat): ChatSpan {
-          const span = open(`chat ${chat.model}${chat.attempt > 1 ? ` (attempt ${chat.attempt})` : ""}`);
-          return {
-            end(response: ModelResponse) {
-              span.endMs = now();
-              span.detail = `in ${response.usage.inputTokens} · out ${response.usage.outputTokens} tok · ${response.finishReason}`;
-            },
-            fail(error) {
-              span.endMs = now();
-              span.error = describe(error);
-            },
-            event() {},
-          };
-        },
-        startTool(tool): ToolSpan {
-          const span = open(`execute_tool ${tool.name}`);
-          return {
-            traceparent: undefined,
-            end() {
-              span.endMs = now();
-              span.detail = tool.callId;
-            },
-            fail(error, errorType) {
-              span.endMs = now();
-              span.detail = tool.callId;
-              span.error = `${errorType}: ${describe(error)}`;
-            },
-          };
-        },
-        end(outcome: RunSpanOutcome) {
-          root.endMs = now();
-          root.detail = `in ${outcome.usage.inputTokens} · out ${outcome.usage.outputTokens} tok · ${outcome.finishReason}`;
-          if (outcome.error !== undefined) root.error = describe(outcome.error);
-          const finished = (span: OpenSpan): TreeSpan => ({
-            name: span.name,
-            startMs: span.startMs,
-            endMs: span.endMs ?? root.endMs!,
-            detail: span.detail,
-            error: span.error,
-          });
-          options.write(renderTree(finished(root), children.map(finished), options.barWidth ?? 24));
-        },
-      };
-      return run;
+      const tree = build(span);
+      const rest = spans.filter((candidate) => !used.has(candidate));
+      if (rest.length === 0) pending.delete(span.traceId);
+      else pending.set(span.traceId, rest);
+      options.write(renderTree(tree, options.barWidth ?? 24));
     },
   };
 }
 
-/** Renders a root span and its children as an indented tree with a timeline bar per span. */
-export function renderTree(root: TreeSpan, children: readonly TreeSpan[], barWidth: number): string {
+/** Renders a span tree, one row per span, with a timeline bar relative to the root. */
+export function renderTree(root: TreeSpan, barWidth: number): string {
   const total = Math.max(root.endMs - root.startMs, 0.001);
-  const rows = [root, ...children].map((span, index) => {
-    const prefix = index === 0 ? "" : index === children.length ? "└─ " : "├─ ";
+  const rows: { label: string; timing: string; bar: string; note: string }[] = [];
+  const visit = (span: TreeSpan, lead: string, branch: string) => {
     const offset = span.startMs - root.startMs;
     const duration = span.endMs - span.startMs;
-    const from = Math.min(barWidth - 1, Math.floor((offset / total) * barWidth));
+    const from = Math.max(0, Math.min(barWidth - 1, Math.floor((offset / total) * barWidth)));
     const to = Math.max(from + 1, Math.min(barWidth, Math.ceil(((offset + duration) / total) * barWidth)));
-    const bar = "·".repeat(from) + "█".repeat(to - from) + "·".repeat(barWidth - to);
-    return {
-      label: `${prefix}${span.name}`,
+    rows.push({
+      label: `${lead}${branch}${span.name}`,
       timing: `+${ms(offset)} ${ms(duration)}`,
-      bar,
+      bar: "·".repeat(from) + "█".repeat(to - from) + "·".repeat(barWidth - to),
       note: span.error ? `ERROR ${span.error}` : span.detail,
-    };
-  });
+    });
+    const children = span.children ?? [];
+    const childLead = branch === "" ? lead : `${lead}${branch === "└─ " ? "   " : "│  "}`;
+    children.forEach((child, index) => visit(child, childLead, index === children.length - 1 ? "└─ " : "├─ "));
+  };
+  visit(root, "", "");
   const labelWidth = Math.max(...rows.map((row) => row.label.length));
   const timingWidth = Math.max(...rows.map((row) => row.timing.length));
   return `${rows
@@ -115,10 +102,27 @@ export function renderTree(root: TreeSpan, children: readonly TreeSpan[], barWid
     .join("\n")}\n`;
 }
 
-function ms(value: number): string {
-  return value >= 1000 ? `${(value / 1000).toFixed(2)}s` : `${value.toFixed(1)}ms`;
+/** What a row says after its bar: tokens and finish reason, or the tool call id. */
+function describe(span: FinishedSpan): Omit<TreeSpan, "children"> {
+  const a = span.attributes;
+  let detail = "";
+  if (a[sc.ATTR_GEN_AI_USAGE_INPUT_TOKENS] !== undefined) {
+    const cached = a[sc.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS];
+    const reasons = a[sc.ATTR_GEN_AI_RESPONSE_FINISH_REASONS];
+    detail =
+      `in ${String(a[sc.ATTR_GEN_AI_USAGE_INPUT_TOKENS])}${cached === undefined ? "" : ` (cached ${String(cached)})`}` +
+      ` · out ${String(a[sc.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] ?? 0)} tok` +
+      (Array.isArray(reasons) ? ` · ${reasons.join(",")}` : "");
+  } else if (a[sc.ATTR_GEN_AI_TOOL_CALL_ID] !== undefined) {
+    detail = String(a[sc.ATTR_GEN_AI_TOOL_CALL_ID]);
+  }
+  const errorType = a[sc.ATTR_ERROR_TYPE];
+  const error = span.isError
+    ? [errorType === undefined ? undefined : String(errorType), span.errorMessage].filter((part) => part).join(": ") || "error"
+    : undefined;
+  return { name: span.name, startMs: span.startMs, endMs: span.endMs, detail, error };
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+function ms(value: number): string {
+  return value >= 1000 ? `${(value / 1000).toFixed(2)}s` : `${value.toFixed(1)}ms`;
 }

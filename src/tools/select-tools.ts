@@ -2,8 +2,11 @@ import { ConfigError } from "../errors.ts";
 import type { Tool } from "./tool.ts";
 
 export interface ToolSelection {
-  /** Built-in tools by name; only those listed in `enable` are turned on. */
-  readonly builtins: Readonly<Record<string, Tool>>;
+  /**
+   * Built-in tools by name, or factories that build them; only those listed in `enable` are
+   * turned on, and a factory runs only then (so fs_root is needed only when an fs_* tool is on).
+   */
+  readonly builtins: Readonly<Record<string, Tool | (() => Tool)>>;
   /** Names from `--tools` / `tools.enable`. */
   readonly enable: readonly string[];
   /** Names from `tools.disable`; applies to every tool, declared ones too. */
@@ -37,7 +40,12 @@ export function selectTools(selection: ToolSelection): Tool[] {
       },
     ]);
   }
-  const chosen = [...new Set(selection.enable)].map((name) => selection.builtins[name]!);
+  const chosen = [...new Set(selection.enable)]
+    .filter((name) => !selection.disable.includes(name))
+    .map((name) => {
+      const builtin = selection.builtins[name]!;
+      return typeof builtin === "function" ? builtin() : builtin;
+    });
   const all = [...chosen, ...declared].filter((tool) => !selection.disable.includes(tool.name));
   const seen = new Set<string>();
   for (const tool of all) {

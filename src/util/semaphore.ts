@@ -1,14 +1,22 @@
+/** A counting semaphore (see createSemaphore). */
+export type Semaphore = ReturnType<typeof createSemaphore>;
+
 /**
  * A counting semaphore: `run` waits for a free slot and holds it while the work runs. A waiter
  * whose signal aborts leaves the line at once, so a cancelled call never runs late.
  */
 export function createSemaphore(limit: number) {
   let active = 0;
-  const waiting: (() => void)[] = [];
+  // A Set keeps insertion order and deletes in O(1): cancelling thousands of waiters at once
+  // (shutdown with a long queue) stays linear.
+  const waiting = new Set<() => void>();
   const release = () => {
-    const next = waiting.shift();
-    if (next) next();
-    else active--;
+    const next = waiting.values().next();
+    if (next.done) active--;
+    else {
+      waiting.delete(next.value);
+      next.value();
+    }
   };
   return {
     async run<R>(work: () => Promise<R>, signal?: AbortSignal): Promise<R> {
@@ -17,8 +25,7 @@ export function createSemaphore(limit: number) {
         await new Promise<void>((resolve, reject) => {
           if (signal?.aborted) return reject(signal.reason);
           const onAbort = () => {
-            const index = waiting.indexOf(grant);
-            if (index !== -1) waiting.splice(index, 1);
+            waiting.delete(grant);
             reject(signal?.reason);
           };
           // The slot passes straight from the releaser to this waiter (active is not decremented).
@@ -26,7 +33,7 @@ export function createSemaphore(limit: number) {
             signal?.removeEventListener("abort", onAbort);
             resolve();
           };
-          waiting.push(grant);
+          waiting.add(grant);
           signal?.addEventListener("abort", onAbort, { once: true });
         });
       }
@@ -42,7 +49,7 @@ export function createSemaphore(limit: number) {
     },
     /** Calls waiting for a slot, for metrics. */
     get queued() {
-      return waiting.length;
+      return waiting.size;
     },
   };
 }

@@ -4,12 +4,18 @@ import { runAgent, type RunLimits } from "../../src/agent/index.ts";
 import type { Message } from "../../src/model/messages.ts";
 import { priceFor } from "../../src/model/pricing.ts";
 import { defineTool } from "../../src/tools/define-tool.ts";
-import { limitConcurrency } from "../../src/tools/limit-concurrency.ts";
+import { createSemaphore } from "../../src/util/semaphore.ts";
 import type { Tool } from "../../src/tools/tool.ts";
 import { call, scriptedModel } from "../fakes/scripted-model.ts";
 
 const limits: RunLimits = { maxSteps: 20, toolTimeoutMs: 5_000, toolOutputLimit: 64 * 1024 };
 const question: Message[] = [{ role: "user", content: "go" }];
+
+/** Caps a tool's calls across every run, as declared tools do with `max_concurrent`. */
+function limitConcurrency(tool: Tool, max: number): Tool {
+  const slots = createSemaphore(max);
+  return { ...tool, execute: (args, context) => slots.run(() => tool.execute(args, context), context.signal) };
+}
 
 /** A tool that records how many of its calls overlap, and the order they start in. */
 function tracked(name: string, ms: number, options: { parallel?: boolean } = {}) {

@@ -185,6 +185,18 @@ describe("runAgent", () => {
     expect((error as RunTimeoutError).message).toContain("300ms");
   });
 
+  it("a run cut short mid-step still reports that step's model call and the tools that finished", async () => {
+    const model = scriptedModel([
+      { toolCalls: [call("fast", "slow_a", { ms: 10 }), call("stuck", "slow_b", { ms: 10_000 })], usage: { inputTokens: 42, outputTokens: 7 } },
+    ]);
+    const error = await run({ model, tools: [sleeper("slow_a"), sleeper("slow_b")], limits: { ...limits, timeoutMs: 300 } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunTimeoutError);
+    const partial = (error as RunTimeoutError).partial;
+    expect(partial.steps).toHaveLength(1);
+    expect(partial.usage.inputTokens).toBe(42);
+    expect(partial.steps[0]!.toolCalls.map((c) => c.id)).toEqual(["fast"]);
+  });
+
   it("a tool that ignores its signal cannot hold the run past the deadline", async () => {
     const stubborn = defineTool({
       name: "stubborn",

@@ -156,3 +156,14 @@ describe("loadConfig", () => {
     expect(found.map((i) => i.path)).toEqual(["max_steps", "retries"]);
   });
 });
+
+describe("loadConfig flag precedence over related env vars", () => {
+  it("--otlp-endpoint beats OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", () => {
+    const env = { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://127.0.0.1:1/v1/traces" };
+    const withFlag = ok(loadConfig(sources({ env, flags: { "otlp-endpoint": "http://127.0.0.1:2" } }))).config;
+    expect(withFlag.otel.endpoint).toBe("http://127.0.0.1:2");
+    expect(withFlag.otel.traces_endpoint).toBeUndefined();
+    const withoutFlag = ok(loadConfig(sources({ env }))).config;
+    expect(withoutFlag.otel.traces_endpoint).toBe("http://127.0.0.1:1/v1/traces");
+  });
+});

@@ -23,9 +23,32 @@ export const otelSection = z
       secret: true,
       help: 'Headers sent to the collector; values may be "env:NAME" or "file:PATH"',
     }),
-    service_name: field(z.string().min(1).default("skiff"), {
+    // No default here, so a service.name in OTEL_RESOURCE_ATTRIBUTES can apply when this is unset.
+    service_name: field(z.string().min(1).optional(), {
       kind: "string",
-      help: "service.name resource attribute",
+      placeholder: "NAME",
+      help: "service.name resource attribute (default: service.name of OTEL_RESOURCE_ATTRIBUTES, else skiff)",
+    }),
+    resource_attributes: field(z.record(z.string(), z.string()).default({}), {
+      kind: "string",
+      flag: false,
+      env: false,
+      help: "Extra resource attributes, e.g. { \"deployment.environment.name\" = \"prod\" }; OTEL_RESOURCE_ATTRIBUTES adds to and overrides them",
+    }),
+    sampler: field(
+      z
+        .enum(["always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio"])
+        .default("parentbased_always_on"),
+      {
+        kind: "enum",
+        flag: false,
+        help: "Which runs are exported (OTEL_TRACES_SAMPLER); the parentbased_* ones follow an incoming traceparent",
+      },
+    ),
+    sampler_arg: field(z.number().min(0).max(1).default(1), {
+      kind: "number",
+      flag: false,
+      help: "Ratio of runs kept by the traceidratio samplers, 0 to 1 (OTEL_TRACES_SAMPLER_ARG)",
     }),
     capture_content: field(z.boolean().default(false), {
       kind: "boolean",
@@ -35,8 +58,10 @@ export const otelSection = z
     disabled: field(z.boolean().default(false), {
       kind: "boolean",
       flag: false,
-      help: "Turn telemetry off entirely (OTEL_SDK_DISABLED)",
+      help: "Turn span export off (OTEL_SDK_DISABLED); --trace still prints its tree",
     }),
-    export_timeout: duration("2s", { help: "Longest wait to flush spans at exit" }),
+    export_timeout: duration("2s", {
+      help: "Longest wait for one span export and for the flush at exit (unless OTEL_EXPORTER_OTLP_TIMEOUT is set)",
+    }),
   })
   .prefault({});

@@ -3,7 +3,7 @@ import { duration, field, size } from "../field.ts";
 
 const serve = ["serve", "systemd"] as const;
 
-/** `[server]`: the HTTP service (`skiff serve`). */
+/** `[server]`: the HTTP service (`skiff serve`). Flags drop the `server-` prefix, as `--listen` does. */
 export const serverSection = z
   .strictObject({
     listen: field(z.string().min(1).default("127.0.0.1:8080"), {
@@ -15,6 +15,7 @@ export const serverSection = z
     }),
     auth_token_file: field(z.string().min(1).optional(), {
       kind: "string",
+      flag: "auth-token-file",
       placeholder: "PATH",
       secret: true,
       commands: serve,
@@ -22,12 +23,14 @@ export const serverSection = z
     }),
     max_concurrent: field(z.number().int().min(1).default(10_000), {
       kind: "int",
+      flag: "max-concurrent",
       commands: serve,
       help: "Most runs in flight; more get 429",
     }),
-    max_body: size("1MiB", { commands: serve, help: "Largest request body; larger gets 413" }),
-    max_timeout: duration("10m", { commands: serve, help: "Longest run timeout a request may ask for" }),
+    max_body: size("1MiB", { flag: "max-body", commands: serve, help: "Largest request body; larger gets 413" }),
+    max_timeout: duration("10m", { flag: "max-timeout", commands: serve, help: "Longest run timeout a request may ask for" }),
     shutdown_timeout: duration("30s", {
+      flag: "shutdown-timeout",
       commands: serve,
       help: "On SIGTERM, how long in-flight runs may finish before they are aborted",
     }),
@@ -40,6 +43,7 @@ export const serverSection = z
     }),
     max_history_messages: field(z.number().int().min(2).default(200), {
       kind: "int",
+      flag: "max-history-messages",
       commands: [...serve, "chat"],
       help: "Messages kept per session; the oldest turns are dropped first",
     }),

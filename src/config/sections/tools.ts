@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { field, optionalDuration, size } from "../field.ts";
+import { duration, field, optionalDuration, size } from "../field.ts";
 
 const toolName = z
   .string()
@@ -52,6 +52,8 @@ export const mcpServerEntry = z
     url: z.url().optional(),
     headers,
     timeout: optionalDuration({ help: "Per call (default: tool_timeout)" }),
+    start_timeout: duration("60s", { help: "Longest wait for the server to start and list its tools (npx may download first)" }),
+    max_concurrent: z.number().int().min(1).optional(),
   })
   .refine((entry) => (entry.command === undefined) !== (entry.url === undefined), {
     message: "an [[mcp]] server needs exactly one of command (stdio) or url (streamable HTTP)",
@@ -77,10 +79,16 @@ export const toolsSection = z
       help: "Directory the fs_* tools are confined to",
     }),
     fs_write: field(z.boolean().default(false), { kind: "boolean", help: "Allow fs_write inside fs_root" }),
+    fs_max_bytes: size("1MiB", { help: "Most bytes fs_read returns per call and fs_write accepts" }),
+    fetch_max_response: size("1MiB", { help: "Most bytes of a body http_fetch reads" }),
     allow_hosts: field(z.array(z.string()).default([]), {
       kind: "list",
       placeholder: "HOST,HOST",
       help: "Hosts http_fetch may reach even when they resolve to private or loopback addresses",
+    }),
+    max_outbound: field(z.number().int().min(1).optional(), {
+      kind: "int",
+      help: "Most tool HTTP requests in flight, all upstreams together (default: 40% of the open-file limit)",
     }),
     max_parallel: field(z.number().int().min(1).default(64), {
       kind: "int",

@@ -1,0 +1,48 @@
+import { type Config, readSecretFile, resolveApiKey, resolveSecretRef } from "../../config/index.ts";
+import { type DoctorCheck, result } from "./check.ts";
+import { mcpCheck } from "./mcp-check.ts";
+import { modelCheck } from "./model-check.ts";
+import { otlpCheck } from "./otlp-check.ts";
+import { commandToolCheck, httpToolCheck } from "./tool-checks.ts";
+
+/**
+ * Every check `skiff doctor` runs for a config, in the order it prints them: the model endpoint and
+ * its fallbacks, the OTLP collector, then each declared tool and MCP server. Add new checks here.
+ */
+export function doctorChecks(config: Config): DoctorCheck[] {
+  return [
+    ...modelChecks(config),
+    otlpCheck(config.otel),
+    ...config.tools.http.map((tool, index) => httpToolCheck(tool, index)),
+    ...config.tools.command.map((tool) => commandToolCheck(tool)),
+    ...config.mcp.map((entry, index) => mcpCheck(entry, index)),
+  ];
+}
+
+function modelChecks(config: Config): DoctorCheck[] {
+  const primary: DoctorCheck =
+    config.model === "demo"
+      ? { name: "model", run: async () => result.ok("demo: the built-in offline model; nothing to reach") }
+      : modelCheck({
+          name: "model",
+          model: config.model,
+          baseUrl: config.base_url,
+          apiKey: (context) => resolveApiKey(config.api_key_file, context.secrets),
+          where: "base_url (--base-url, SKIFF_BASE_URL, OPENAI_BASE_URL or skiff.toml)",
+        });
+  const fallbacks = config.fallback.map((entry, index) =>
+    modelCheck({
+      name: `fallback[${index}]`,
+      model: entry.model,
+      baseUrl: entry.base_url,
+      apiKey: (context) =>
+        entry.api_key_file
+          ? readSecretFile(entry.api_key_file, `fallback[${index}].api_key_file`, context.secrets)
+          : entry.api_key_env
+            ? resolveSecretRef(`env:${entry.api_key_env}`, `fallback[${index}].api_key_env`, context.secrets)
+            : undefined,
+      where: `base_url of [[fallback]] ${index + 1} in skiff.toml`,
+    }),
+  );
+  return [primary, ...fallbacks];
+}

@@ -1,0 +1,136 @@
+import { bearerCheck } from "./auth.ts";
+import { type AppContext, createContext, type RequestInfo } from "./context.ts";
+import type { AppDeps } from "./deps.ts";
+import { HttpError } from "./http-error.ts";
+import { errorCodeOf } from "./run-errors.ts";
+import { postChatCompletion } from "./routes/chat-completions.ts";
+import { getModel, getTools, healthz, listModels, metrics, readyz } from "./routes/info.ts";
+import { postRun } from "./routes/runs.ts";
+import { deleteSession, getSession } from "./routes/sessions.ts";
+
+/** The service as a plain fetch handler; `serve.ts` hands it to Bun.serve, tests call it directly. */
+export interface App {
+  readonly fetch: (req: Request) => Promise<Response>;
+}
+
+type Handler = (ctx: AppContext, req: Request, info: RequestInfo, param: string) => Response | Promise<Response>;
+
+interface Route {
+  /** The pattern logs and metrics use, e.g. `/v1/sessions/{id}`. */
+  readonly route: string;
+  readonly methods: Readonly<Record<string, Handler>>;
+}
+
+const exactRoutes = new Map<string, Route>([
+  ["/v1/runs", { route: "/v1/runs", methods: { POST: postRun } }],
+  ["/v1/chat/completions", { route: "/v1/chat/completions", methods: { POST: postChatCompletion } }],
+  ["/v1/tools", { route: "/v1/tools", methods: { GET: getTools } }],
+  ["/v1/models", { route: "/v1/models", methods: { GET: listModels } }],
+  ["/healthz", { route: "/healthz", methods: { GET: healthz } }],
+  ["/readyz", { route: "/readyz", methods: { GET: readyz } }],
+  ["/metrics", { route: "/metrics", methods: { GET: metrics } }],
+]);
+
+/** Routes ending in one path parameter. */
+const paramRoutes: readonly (readonly [string, Route])[] = [
+  [
+    "/v1/sessions/",
+    {
+      route: "/v1/sessions/{id}",
+      methods: { GET: (ctx, _req, _info, id) => getSession(ctx, id), DELETE: (ctx, _req, _info, id) => deleteSession(ctx, id) },
+    },
+  ],
+  ["/v1/models/", { route: "/v1/models/{id}", methods: { GET: (_ctx, _req, _info, id) => getModel(id) } }],
+];
+
+/**
+ * Builds the HTTP service (DESIGN §7) as a fetch handler: bearer auth on /v1/, routing, one error
+ * shape, and one log line per request.
+ *
+ * @example
+ * const app = createApp({ model, tools, store, runs: new RunTracker(100), limits, settings });
+ * const res = await app.fetch(new Request("http://x/v1/runs", { method: "POST", body: '{"input":"hi"}' }));
+ */
+export function createApp(deps: AppDeps): App {
+  const ctx = createContext(deps);
+  const checkAuth = deps.authToken === undefined ? undefined : bearerCheck(deps.authToken);
+
+  const handle = async (req: Request, path: string, info: RequestInfo): Promise<Response> => {
+    const found = findRoute(path);
+    if (found) info.route = found.route.route;
+    // Authenticate before answering 404/405, so unknown /v1/ paths reveal nothing to an anonymous caller.
+    if (checkAuth && path.startsWith("/v1/")) checkAuth(req);
+    if (!found) throw new HttpError(404, "not_found_error", `no route ${path}; see docs/http-api.md for the routes`);
+    const handler = found.route.methods[req.method];
+    if (!handler) {
+      const allowed = Object.keys(found.route.methods).join(", ");
+      throw new HttpError(405, "method_not_allowed", `${req.method} is not allowed on ${found.route.route}; use ${allowed}`, {
+        headers: { allow: allowed },
+      });
+    }
+    return handler(ctx, req, info, found.param);
+  };
+
+  return {
+    async fetch(req) {
+      const started = performance.now();
+      const path = pathOf(req.url);
+      const info: RequestInfo = { route: "unmatched" };
+      let response: Response;
+      try {
+        response = await handle(req, path, info);
+      } catch (error) {
+        response = errorResponse(error, info);
+      }
+      const finish = () => logRequest(ctx, req.method, response.status, started, info);
+      if (info.finished) info.finished.catch((error: unknown) => (info.errorCode = errorCodeOf(error))).finally(finish);
+      else finish();
+      return response;
+    },
+  };
+}
+
+function findRoute(path: string): { route: Route; param: string } | undefined {
+  const exact = exactRoutes.get(path);
+  if (exact) return { route: exact, param: "" };
+  for (const [prefix, route] of paramRoutes) {
+    if (!path.startsWith(prefix)) continue;
+    const raw = path.slice(prefix.length);
+    if (raw === "" || raw.includes("/")) return undefined;
+    try {
+      return { route, param: decodeURIComponent(raw) };
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/** The path of an absolute request URL, without building a URL object. */
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start === -1) return "/";
+  const query = url.indexOf("?", start);
+  return query === -1 ? url.slice(start) : url.slice(start, query);
+}
+
+function errorResponse(error: unknown, info: RequestInfo): Response {
+  if (error instanceof HttpError) return error.toResponse();
+  // A bug: the client gets a generic 500 and the log gets the error's code, never its content.
+  info.errorCode = errorCodeOf(error);
+  return new HttpError(500, "server_error", "internal error; see the server log").toResponse();
+}
+
+function logRequest(ctx: AppContext, method: string, status: number, started: number, info: RequestInfo): void {
+  ctx.metrics.recordRequest(info.route, method, status);
+  ctx.logger.log(status >= 500 ? "error" : "info", "request", {
+    method,
+    route: info.route,
+    status,
+    duration_ms: Math.round((performance.now() - started) * 100) / 100,
+    run_id: info.runId,
+    trace_id: info.traceId,
+    outcome: info.outcome,
+    error_code: info.errorCode,
+  });
+}

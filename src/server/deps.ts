@@ -1,0 +1,46 @@
+import type { PriceFunction, RunLimits } from "../agent/index.ts";
+import type { Model } from "../model/model.ts";
+import type { SessionStore } from "../sessions/index.ts";
+import type { Tracer } from "../telemetry/tracer.ts";
+import type { Tool } from "../tools/tool.ts";
+import type { Logger } from "./logger.ts";
+import type { ServerMetrics } from "./metrics.ts";
+import type { RunTracker } from "./run-tracker.ts";
+
+/** What the HTTP app needs; main.ts wires the real ones, tests pass fakes. */
+export interface AppDeps {
+  readonly model: Model;
+  readonly tools: readonly Tool[];
+  readonly store: SessionStore;
+  /** Admission (max_concurrent) and shutdown state, shared with whoever drives shutdown. */
+  readonly runs: RunTracker;
+  /** The configured limits; a request may lower max_steps and choose its timeout up to maxTimeoutMs. */
+  readonly limits: RunLimits;
+  readonly settings: ServerSettings;
+  /** Bearer token required on /v1/ routes; none means open (loopback only, checked at start). */
+  readonly authToken?: string;
+  /** The configured system prompt, put before every conversation ("" for none). */
+  readonly system?: string;
+  readonly tracer?: Tracer;
+  readonly price?: PriceFunction;
+  readonly logger?: Logger;
+  readonly metrics?: ServerMetrics;
+  /** More Prometheus text appended to /metrics (e.g. the GenAI histograms telemetry records). */
+  readonly extraMetrics?: () => string;
+  /** Run ids; default `run_` + 32 random hex characters. */
+  readonly newId?: () => string;
+  /** Epoch ms, for `created` timestamps. */
+  readonly now?: () => number;
+}
+
+/** The `[server]` settings the app enforces per request. */
+export interface ServerSettings {
+  /** Largest request body in bytes (413 above). */
+  readonly maxBodyBytes: number;
+  /** Longest run timeout a request may ask for, in ms. */
+  readonly maxTimeoutMs: number;
+  /** Messages kept per session; oldest turns dropped first. */
+  readonly maxHistoryMessages: number;
+  /** How often an open event stream gets a keep-alive comment, in ms (default 10 s). */
+  readonly heartbeatMs?: number;
+}

@@ -1,0 +1,171 @@
+import { type AgentEventListener, type RunResult, runAgent } from "../agent/index.ts";
+import type { Message } from "../model/messages.ts";
+import type { StoredSession } from "../sessions/index.ts";
+import type { AppContext, RequestInfo } from "./context.ts";
+import { HttpError } from "./http-error.ts";
+import type { RunOutcome } from "./metrics.ts";
+import { describeRunFailure, errorCodeOf, type RunFailure, type RunIds, runJson } from "./run-errors.ts";
+
+/** One run as a route asks for it. */
+export interface RunJob {
+  readonly input: readonly Message[];
+  readonly sessionId: string | undefined;
+  readonly maxSteps: number | undefined;
+  readonly timeoutMs: number | undefined;
+  /** Ask the model to stream, so `model.delta` events arrive. */
+  readonly stream: boolean;
+  readonly traceparent: string | undefined;
+}
+
+/** How a run ended. */
+export type RunEnd =
+  | { readonly ok: true; readonly result: RunResult; readonly outcome: RunOutcome }
+  | { readonly ok: false; readonly failure: RunFailure };
+
+/** A run that was admitted and whose session is locked and loaded; `run` must be called once. */
+export interface PreparedRun {
+  readonly ids: RunIds;
+  run(onEvent?: AgentEventListener): Promise<RunEnd>;
+}
+
+/**
+ * Admits a run (429 over max_concurrent, 503 while draining), locks its session (409 when another
+ * run holds it) and loads the history, all before any response is sent, so these refusals are
+ * plain HTTP errors even for streamed requests. `clientSignal` aborts when the client goes away.
+ */
+export async function prepareRun(ctx: AppContext, clientSignal: AbortSignal, job: RunJob, info: RequestInfo): Promise<PreparedRun> {
+  const { deps } = ctx;
+  const admission = deps.runs.admit(clientSignal);
+  if (admission === "draining") {
+    throw new HttpError(503, "service_unavailable", "the server is shutting down and takes no new runs; retry on another instance or after the restart", {
+      headers: { "retry-after": "5", connection: "close" },
+    });
+  }
+  if (admission === "full") {
+    throw new HttpError(429, "rate_limit_error", `the server is running its limit of ${deps.runs.limit} runs at once (server.max_concurrent); retry in a moment`, {
+      headers: { "retry-after": "1" },
+    });
+  }
+  const ids: RunIds = { id: ctx.newId(), sessionId: job.sessionId };
+  info.runId = ids.id;
+  info.sessionId = job.sessionId;
+
+  const sessionId = job.sessionId;
+  let session: StoredSession | undefined;
+  if (sessionId !== undefined) {
+    if (ctx.busySessions.has(sessionId)) {
+      admission.release();
+      throw new HttpError(409, "conflict_error", `session "${sessionId}" has a run in progress; send the next turn when it has finished`, {
+        param: "session_id",
+      });
+    }
+    ctx.busySessions.add(sessionId);
+    try {
+      session = await deps.store.get(sessionId);
+    } catch (error) {
+      ctx.busySessions.delete(sessionId);
+      admission.release();
+      throw describeRunFailure(error, ids).http;
+    }
+  }
+
+  return {
+    ids,
+    async run(onEvent) {
+      try {
+        return await execute(ctx, job, ids, session, admission.signal, info, onEvent);
+      } finally {
+        if (sessionId !== undefined) ctx.busySessions.delete(sessionId);
+        admission.release();
+      }
+    },
+  };
+}
+
+async function execute(
+  ctx: AppContext,
+  job: RunJob,
+  ids: RunIds,
+  session: StoredSession | undefined,
+  signal: AbortSignal,
+  info: RequestInfo,
+  onEvent: AgentEventListener | undefined,
+): Promise<RunEnd> {
+  const { deps } = ctx;
+  const messages: Message[] = [];
+  if (deps.system) messages.push({ role: "system", content: deps.system });
+  if (session) messages.push(...session.messages);
+  messages.push(...job.input);
+  const configured = deps.limits.timeoutMs || deps.settings.maxTimeoutMs;
+  try {
+    const result = await runAgent({
+      model: deps.model,
+      tools: deps.tools,
+      messages,
+      limits: {
+        ...deps.limits,
+        maxSteps: job.maxSteps ?? deps.limits.maxSteps,
+        timeoutMs: job.timeoutMs ?? Math.min(configured, deps.settings.maxTimeoutMs),
+      },
+      signal,
+      tracer: ctx.tracer,
+      stream: job.stream,
+      ...(onEvent === undefined ? {} : { onEvent }),
+      ...(ids.sessionId === undefined ? {} : { conversationId: ids.sessionId }),
+      ...(job.traceparent === undefined ? {} : { traceparent: job.traceparent }),
+      ...(deps.price === undefined ? {} : { price: deps.price }),
+    });
+    info.traceId = result.traceId;
+    const outcome: RunOutcome = result.finishReason === "max_steps" || result.finishReason === "budget" ? result.finishReason : "completed";
+    info.outcome = outcome;
+    ctx.metrics.recordRun(outcome, result);
+    if (ids.sessionId === undefined) return { ok: true, result, outcome };
+    const unsaved = await saveTurn(ctx, ids, session?.version ?? 0, job.input, result);
+    if (unsaved) info.errorCode = unsaved.http.status >= 500 ? "session_store" : undefined;
+    return unsaved ? { ok: false, failure: unsaved } : { ok: true, result, outcome };
+  } catch (error) {
+    const failure = describeRunFailure(error, ids);
+    info.outcome = failure.outcome;
+    info.traceId ??= failure.partial?.traceId;
+    if (failure.http.status >= 500) info.errorCode = errorCodeOf(error);
+    if (failure.partial) ctx.metrics.recordRun(failure.outcome, failure.partial);
+    return { ok: false, failure };
+  }
+}
+
+/**
+ * Writes the turn in one atomic commit. Returns a failure (with the answer as `partial`) when it
+ * could not be saved, so the client knows the session did not move on.
+ */
+async function saveTurn(
+  ctx: AppContext,
+  ids: RunIds,
+  version: number,
+  input: readonly Message[],
+  result: RunResult,
+): Promise<RunFailure | undefined> {
+  const sessionId = ids.sessionId!;
+  // System messages sent with a turn instruct that turn only; the session keeps the conversation.
+  const turn = [...input.filter((message) => message.role !== "system"), ...result.messages.slice(result.inputMessageCount)];
+  const extra = { partial: runJson(ids, result) };
+  try {
+    const saved = await ctx.deps.store.commitTurn(sessionId, {
+      expectedVersion: version,
+      messages: turn,
+      maxMessages: ctx.deps.settings.maxHistoryMessages,
+    });
+    if (saved.ok) return undefined;
+    const http = new HttpError(409, "conflict_error", `session "${sessionId}" was changed by another request while this run went on; this turn was not saved (its answer is in "partial")`, {
+      param: "session_id",
+      extra,
+    });
+    return { http, outcome: "error", partial: result };
+  } catch (error) {
+    const http = new HttpError(500, "server_error", `the answer could not be saved to session "${sessionId}" (the session store failed; see the server log); it is in "partial"`, {
+      extra,
+      cause: error,
+    });
+    return { http, outcome: "error", partial: result };
+  }
+}
+

@@ -1,0 +1,147 @@
+/**
+ * Sessions in a SQLite file (bun:sqlite), the default store of `skiff serve`. WAL mode, one
+ * IMMEDIATE transaction per finished turn: a crash, `kill -9` or power loss leaves the previous
+ * turn or the new one, never half of one. The only file in src/ that imports bun:sqlite.
+ */
+import { Database } from "bun:sqlite";
+import { existsSync } from "node:fs";
+import { dirname } from "node:path";
+import type { Message } from "../model/messages.ts";
+import { type CommitResult, type SessionStore, SessionStoreError, type StoredSession, type TurnCommit } from "./store.ts";
+import { historyDropCount } from "./trim-history.ts";
+
+/** Bumped with every change to the tables below; older files are migrated on open. */
+const schemaVersion = 1;
+
+const schema = `
+CREATE TABLE IF NOT EXISTS sessions (
+  id TEXT PRIMARY KEY,
+  version INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS messages (
+  session_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  role TEXT NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (session_id, seq)
+) STRICT, WITHOUT ROWID;
+`;
+
+interface SessionRow {
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Opens (creating when needed) the session database at `path`. */
+export function createSqliteSessionStore(path: string, options: { now?: () => number } = {}): SessionStore {
+  const now = options.now ?? Date.now;
+  const db = open(path);
+
+  const selectSession = db.query<SessionRow, [string]>("SELECT version, created_at, updated_at FROM sessions WHERE id = ?");
+  const selectBodies = db.query<{ body: string }, [string]>("SELECT body FROM messages WHERE session_id = ? ORDER BY seq");
+  const selectRoles = db.query<{ seq: number; role: Message["role"] }, [string]>(
+    "SELECT seq, role FROM messages WHERE session_id = ? ORDER BY seq",
+  );
+  const selectLastSeq = db.query<{ last: number }, [string]>("SELECT COALESCE(MAX(seq), 0) AS last FROM messages WHERE session_id = ?");
+  const insertSession = db.query("INSERT INTO sessions (id, version, created_at, updated_at) VALUES (?, 1, ?, ?)");
+  const bumpSession = db.query("UPDATE sessions SET version = version + 1, updated_at = ? WHERE id = ?");
+  const insertMessage = db.query("INSERT INTO messages (session_id, seq, role, body) VALUES (?, ?, ?, ?)");
+  const deleteBefore = db.query("DELETE FROM messages WHERE session_id = ? AND seq < ?");
+  const deleteMessages = db.query("DELETE FROM messages WHERE session_id = ?");
+  const deleteSession = db.query("DELETE FROM sessions WHERE id = ?");
+
+  const commit = db.transaction((id: string, turn: TurnCommit): CommitResult => {
+    const row = selectSession.get(id);
+    const version = row?.version ?? 0;
+    if (version !== turn.expectedVersion) return { ok: false, reason: "conflict", version };
+    const at = now();
+    if (row) bumpSession.run(at, id);
+    else insertSession.run(id, at, at);
+    let seq = selectLastSeq.get(id)?.last ?? 0;
+    for (const message of turn.messages) insertMessage.run(id, ++seq, message.role, JSON.stringify(message));
+    const rows = selectRoles.all(id);
+    const drop = historyDropCount(
+      rows.map((r) => r.role),
+      turn.maxMessages,
+    );
+    if (drop > 0) deleteBefore.run(id, drop < rows.length ? rows[drop]!.seq : seq + 1);
+    return { ok: true, version: version + 1 };
+  });
+
+  const remove = db.transaction((id: string): boolean => {
+    deleteMessages.run(id);
+    return deleteSession.run(id).changes > 0;
+  });
+
+  const guard = <T>(what: string, work: () => T): T => {
+    try {
+      return work();
+    } catch (error) {
+      throw new SessionStoreError(`could not ${what} in the session database ${path}: ${messageOf(error)}`, { cause: error });
+    }
+  };
+
+  return {
+    description: `sqlite:${path}`,
+    async get(id): Promise<StoredSession | undefined> {
+      return guard("read a session", () => {
+        const row = selectSession.get(id);
+        if (!row) return undefined;
+        const messages = selectBodies.all(id).map((r) => JSON.parse(r.body) as Message);
+        return { id, messages, version: row.version, createdAt: row.created_at, updatedAt: row.updated_at };
+      });
+    },
+    async commitTurn(id, turn) {
+      // IMMEDIATE takes the write lock first, so two processes on one file cannot interleave a turn.
+      return guard("save a turn", () => commit.immediate(id, turn));
+    },
+    async delete(id) {
+      return guard("delete a session", () => remove.immediate(id));
+    },
+    async close() {
+      // Merges the WAL back into the main file so a copied .db is complete on its own.
+      guard("close", () => {
+        db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+        db.close();
+      });
+    },
+  };
+}
+
+function open(path: string): Database {
+  const dir = dirname(path);
+  if (!existsSync(dir)) {
+    throw new SessionStoreError(
+      `the directory of the session database ${path} does not exist; create ${dir} or choose another path with --sessions sqlite:PATH`,
+    );
+  }
+  let db: Database | undefined;
+  try {
+    db = new Database(path, { create: true, strict: true });
+    // WAL: readers never block the writer. NORMAL: a commit survives a process crash; only power
+    // loss may roll back the newest turns, and then whole turns, never half of one.
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = NORMAL");
+    db.exec("PRAGMA busy_timeout = 5000");
+    const version = db.query<{ user_version: number }, []>("PRAGMA user_version").get()?.user_version ?? 0;
+    if (version > schemaVersion) {
+      throw new SessionStoreError(
+        `the session database ${path} was written by a newer skiff (schema ${version}, this one knows ${schemaVersion}); upgrade skiff or use another file`,
+      );
+    }
+    db.exec(schema);
+    db.exec(`PRAGMA user_version = ${schemaVersion}`);
+    return db;
+  } catch (error) {
+    db?.close();
+    if (error instanceof SessionStoreError) throw error;
+    throw new SessionStoreError(`could not open the session database ${path}: ${messageOf(error)}`, { cause: error });
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

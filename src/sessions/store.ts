@@ -1,0 +1,59 @@
+import { SkiffError } from "../errors.ts";
+import type { Message } from "../model/messages.ts";
+
+/** A session id: chosen by clients, safe in URLs, logs and file names. */
+export const sessionIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** What a bad session id is told. */
+export const sessionIdRule = "use 1 to 128 of A-Z a-z 0-9 . _ : -";
+
+/** A conversation as stored: everything but system messages, oldest first. */
+export interface StoredSession {
+  readonly id: string;
+  readonly messages: readonly Message[];
+  /** Turns committed so far; the optimistic-concurrency token `commitTurn` checks. */
+  readonly version: number;
+  /** Epoch ms. */
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** One finished turn to append. */
+export interface TurnCommit {
+  /** The `version` the turn started from (0 for a new session); another value means someone else wrote. */
+  readonly expectedVersion: number;
+  /** The turn's messages: the user's input, then everything the run added. */
+  readonly messages: readonly Message[];
+  /** Bound on the stored history; the oldest whole turns are dropped first (see `historyDropCount`). */
+  readonly maxMessages: number;
+}
+
+/** How a commit ended: written, or refused because the session moved on since it was read. */
+export type CommitResult =
+  | { readonly ok: true; readonly version: number }
+  | { readonly ok: false; readonly reason: "conflict"; readonly version: number };
+
+/**
+ * Where conversations live between runs. Every method is async so a networked store (Postgres)
+ * fits the same port. A turn is written in one atomic step or not at all: a crash never leaves
+ * half a turn.
+ */
+export interface SessionStore {
+  /** A human-readable name for logs, e.g. `sqlite:/var/lib/skiff/skiff.db`. */
+  readonly description: string;
+  /** The session, or undefined when there is none with this id. */
+  get(id: string): Promise<StoredSession | undefined>;
+  /** Appends one finished turn atomically and trims the history; creates the session on first use. */
+  commitTurn(id: string, commit: TurnCommit): Promise<CommitResult>;
+  /** Deletes the session; false when it did not exist. */
+  delete(id: string): Promise<boolean>;
+  /** Flushes and releases the store; later calls fail. */
+  close(): Promise<void>;
+}
+
+/** The session store could not be opened or used (bad path, locked or corrupt database). */
+export class SessionStoreError extends SkiffError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("session_store", message, options);
+  }
+}

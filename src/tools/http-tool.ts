@@ -1,0 +1,131 @@
+import type { z } from "zod";
+import { resolveSecretRef, type SecretSources } from "../config/secrets.ts";
+import type { httpToolEntry } from "../config/sections/tools.ts";
+import { formatDuration, formatSize } from "../util/duration.ts";
+import { compileParameters } from "./json-schema.ts";
+import type { Semaphore } from "../util/semaphore.ts";
+import { boundedRun, describeUrl, type FetchFn, networkReason, ownLimit, withTimeout } from "./outbound.ts";
+import { readLimited } from "./read-limited.ts";
+import { type Tool, type ToolContext, ToolFailure } from "./tool.ts";
+
+/** One `[[tools.http]]` entry, validated. */
+export type HttpToolEntry = z.output<typeof httpToolEntry>;
+
+/** What an HTTP tool needs from the outside. */
+export interface HttpToolOptions {
+  /** Resolves `env:` / `file:` header values. */
+  readonly secrets: SecretSources;
+  /** `tool_timeout`, used when the entry sets no `timeout`. */
+  readonly defaultTimeoutMs: number;
+  /** The budget of tool HTTP requests in flight, shared by every tool that calls out. */
+  readonly outbound: Semaphore;
+  readonly fetch?: FetchFn;
+  /** Sent as `user-agent` unless the entry sets one. */
+  readonly userAgent?: string;
+}
+
+const bodyMethods = new Set(["POST", "PUT", "PATCH"]);
+const excerptBytes = 512;
+
+/**
+ * Turns a `[[tools.http]]` entry into a Tool: arguments are validated against `parameters`, then
+ * sent as the JSON body (POST/PUT/PATCH) or the query string (GET/DELETE); the response body is
+ * the result. Schema and header secrets are checked here, at start-up, as ConfigErrors.
+ */
+export function createHttpTool(entry: HttpToolEntry, options: HttpToolOptions): Tool {
+  const path = `tools.http[${entry.name}]`;
+  const parameters = compileParameters(entry.parameters, `${path}.parameters`);
+  const headers = resolveHeaders(entry.headers, `${path}.headers`, options.secrets);
+  const timeoutMs = entry.timeout ?? options.defaultTimeoutMs;
+  const own = ownLimit(entry);
+  const doFetch: FetchFn = options.fetch ?? fetch;
+  const target = `${entry.method} ${describeUrl(entry.url)}`;
+
+  async function call(args: Record<string, unknown>, context: ToolContext, signal: AbortSignal): Promise<string> {
+    const url = new URL(entry.url);
+    const requestHeaders = new Headers({ accept: "application/json, text/*;q=0.9, */*;q=0.5" });
+    if (options.userAgent) requestHeaders.set("user-agent", options.userAgent);
+    let body: string | undefined;
+    if (bodyMethods.has(entry.method)) {
+      body = JSON.stringify(args);
+      requestHeaders.set("content-type", "application/json");
+    } else {
+      appendQuery(url, args);
+    }
+    for (const [name, value] of Object.entries(headers)) requestHeaders.set(name, value);
+    if (context.traceparent) requestHeaders.set("traceparent", context.traceparent);
+
+    // Declared endpoints are fixed: a redirect is reported, not followed with our headers attached.
+    const response = await doFetch(url.href, { method: entry.method, headers: requestHeaders, body, signal, redirect: "manual" });
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel().catch(() => {});
+      const location = response.headers.get("location");
+      throw new ToolFailure(
+        `${target} answered ${response.status} redirecting to ${location ? describeUrl(new URL(location, url)) : "(no location)"}; HTTP tools do not follow redirects, so set url of tool "${entry.name}" to the final address`,
+        { code: "http_tool_redirect" },
+      );
+    }
+    if (!response.ok) {
+      const { bytes, complete } = await readLimited(response.body, excerptBytes);
+      const excerpt = new TextDecoder().decode(bytes).replace(/\s+/g, " ").trim();
+      throw new ToolFailure(
+        `${target} answered ${response.status}${response.statusText ? ` ${response.statusText}` : ""}${excerpt ? `: ${excerpt}${complete ? "" : "…"}` : ""}`,
+        { code: "http_tool_status" },
+      );
+    }
+    const { bytes, complete } = await readLimited(response.body, entry.max_response);
+    if (!complete) {
+      throw new ToolFailure(
+        `the response of ${target} is larger than ${formatSize(entry.max_response)} (max_response of tool "${entry.name}"); raise max_response or make the service answer less`,
+        { code: "http_tool_response_too_large" },
+      );
+    }
+    return new TextDecoder().decode(bytes);
+  }
+
+  return {
+    name: entry.name,
+    description: entry.description,
+    parameters: parameters.schema,
+    type: "extension",
+    source: "http",
+    parallel: entry.parallel,
+    ...(entry.timeout === undefined ? {} : { timeoutMs: entry.timeout }),
+    async execute(args, context) {
+      const valid = parameters.validate(args);
+      const deadline = withTimeout(context.signal, timeoutMs);
+      try {
+        return await boundedRun(options.outbound, own, () => call(valid, context, deadline.signal), deadline.signal);
+      } catch (error) {
+        if (context.signal.aborted) throw context.signal.reason;
+        if (deadline.timedOut()) {
+          throw new ToolFailure(`${target} did not answer within ${formatDuration(timeoutMs)} (timeout of tool "${entry.name}")`, {
+            code: "http_tool_timeout",
+            cause: error,
+          });
+        }
+        if (error instanceof ToolFailure) throw error;
+        throw new ToolFailure(`could not reach ${target}: ${networkReason(error)}`, { code: "http_tool_unreachable", cause: error });
+      }
+    },
+  };
+}
+
+/** Resolves every header value once; a missing variable or file is a ConfigError naming the header. */
+function resolveHeaders(headers: Readonly<Record<string, string>>, path: string, secrets: SecretSources): Record<string, string> {
+  const resolved: Record<string, string> = {};
+  for (const [name, ref] of Object.entries(headers)) resolved[name] = resolveSecretRef(ref, `${path}.${name}`, secrets);
+  return resolved;
+}
+
+/**
+ * Arguments as query parameters: scalars as text, arrays as repeated keys, objects and null as
+ * JSON. Parameters already in the configured URL are kept.
+ */
+function appendQuery(url: URL, args: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(args)) {
+    if (value === undefined) continue;
+    const items = Array.isArray(value) ? value : [value];
+    for (const item of items) url.searchParams.append(key, typeof item === "object" || item === null ? JSON.stringify(item) : String(item));
+  }
+}

@@ -1,0 +1,226 @@
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import { ErrorCode, McpError, type Tool as McpTool } from "@modelcontextprotocol/sdk/types.js";
+import type { z } from "zod";
+import { resolveSecretRef, type SecretSources } from "../../config/secrets.ts";
+import type { mcpServerEntry } from "../../config/sections/tools.ts";
+import { raceAbort } from "../../util/abort.ts";
+import { formatDuration } from "../../util/duration.ts";
+import { networkReason } from "../outbound.ts";
+import { ToolFailure } from "../tool.ts";
+import { renderMcpResult } from "./mcp-result.ts";
+import { GroupStdioTransport } from "./stdio-transport.ts";
+
+/** One `[[mcp]]` entry, validated. */
+export type McpServerEntry = z.output<typeof mcpServerEntry>;
+
+/** What a connection needs from the outside. */
+export interface McpConnectionOptions {
+  readonly secrets: SecretSources;
+  /** `tool_timeout`, used when the entry sets no `timeout`. */
+  readonly defaultTimeoutMs: number;
+  /** skiff's environment: only HOME, LOGNAME, PATH, SHELL, TERM and USER are passed on. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** skiff's working directory, the default `cwd` of stdio servers. */
+  readonly cwd: string;
+  /** How skiff introduces itself in `initialize`. */
+  readonly clientInfo: { readonly name: string; readonly version: string };
+}
+
+// The variables the MCP SDK's own stdio transport passes on (after sudo's list): what `npx`
+// and most servers need to run, and no credentials.
+const inheritedVariables = ["HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER"];
+const pingTimeoutMs = 5000;
+
+/**
+ * One MCP server: connects on start, and again on the next call after it crashed, hung or
+ * answered garbage. Every failure of a call becomes a ToolFailure the model can read; only the
+ * caller's own abort is rethrown as is.
+ */
+export class McpConnection {
+  readonly name: string;
+  private readonly timeoutMs: number;
+  private session: Session | undefined;
+  private connecting: Promise<Session> | undefined;
+  // Set after a call timed out: the next call pings first and restarts a server that is stuck.
+  private suspect = false;
+  private closed = false;
+  private readonly makeTransport: () => Transport;
+
+  constructor(
+    private readonly entry: McpServerEntry,
+    private readonly options: McpConnectionOptions,
+  ) {
+    this.name = entry.name;
+    this.timeoutMs = entry.timeout ?? options.defaultTimeoutMs;
+    this.makeTransport = transportFactory(entry, options);
+  }
+
+  /** Connects (starting the server) and lists its tools, every page of them. */
+  async listTools(): Promise<McpTool[]> {
+    const { client } = await this.ensureSession(AbortSignal.timeout(this.entry.start_timeout));
+    const tools: McpTool[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await client.listTools(cursor === undefined ? undefined : { cursor }, { timeout: this.entry.start_timeout });
+      tools.push(...page.tools);
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    return tools;
+  }
+
+  /** Calls one tool; the result is rendered as text. */
+  async callTool(tool: string, args: Record<string, unknown>, signal: AbortSignal): Promise<string> {
+    const label = `"${tool}" of MCP server "${this.name}"`;
+    let session: Session | undefined;
+    try {
+      session = await this.ensureSession(signal);
+      const result = await session.client.callTool({ name: tool, arguments: args }, undefined, { signal, timeout: this.timeoutMs });
+      return renderMcpResult(result, label);
+    } catch (error) {
+      if (signal.aborted) {
+        // The run was cancelled or the loop's own timeout fired: the SDK told the server to cancel.
+        this.suspect = true;
+        throw signal.reason;
+      }
+      throw this.describeFailure(error, label, session);
+    }
+  }
+
+  /** Stops the server (or ends the HTTP session); calls after this fail. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const session = this.session;
+    this.session = undefined;
+    if (session) await Promise.race([session.client.close().catch(() => {}), Bun.sleep(2000)]);
+  }
+
+  private describeFailure(error: unknown, label: string, session: Session | undefined): ToolFailure {
+    if (error instanceof ToolFailure) return error;
+    if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
+      this.suspect = true;
+      return new ToolFailure(`${label} did not answer within ${formatDuration(this.timeoutMs)} and was cancelled`, {
+        code: "mcp_timeout",
+        cause: error,
+      });
+    }
+    if (error instanceof McpError && error.code !== ErrorCode.ConnectionClosed) {
+      // The server is alive and said no (unknown tool, invalid arguments, its own error).
+      return new ToolFailure(`${label} failed: ${error.message}`, { code: "mcp_error", cause: error });
+    }
+    const issues = zodIssues(error);
+    if (issues !== undefined) {
+      return new ToolFailure(`${label} answered with a result that breaks the MCP schema (${issues})`, {
+        code: "mcp_invalid_result",
+        cause: error,
+      });
+    }
+    const again = this.entry.url === undefined ? "the server will be restarted on the next call" : "skiff reconnects on the next call";
+    const why =
+      error instanceof SyntaxError
+        ? "the server answered with something that is not JSON-RPC"
+        : (failureOf(session?.transport) ?? `the connection failed (${networkReason(error)})`);
+    this.drop(session, why);
+    return new ToolFailure(`${label} failed: ${why}; ${again}`, { code: "mcp_server_failed", cause: error });
+  }
+
+  private async ensureSession(signal: AbortSignal): Promise<Session> {
+    if (this.closed) throw new ToolFailure(`MCP server "${this.name}" is shut down`, { code: "mcp_closed" });
+    const current = this.session;
+    if (current && this.suspect) {
+      this.suspect = false;
+      try {
+        await current.client.ping({ timeout: Math.min(pingTimeoutMs, this.timeoutMs), signal });
+      } catch {
+        if (signal.aborted) throw signal.reason;
+        this.drop(current, "it did not answer a ping after a call timed out");
+      }
+    }
+    if (this.session) return this.session;
+    this.connecting ??= this.connect().finally(() => {
+      this.connecting = undefined;
+    });
+    return raceAbort(this.connecting, signal);
+  }
+
+  private async connect(): Promise<Session> {
+    const transport = this.makeTransport();
+    const client = new Client(
+      { name: this.options.clientInfo.name, version: this.options.clientInfo.version },
+      { capabilities: {} },
+    );
+    const session: Session = { client, transport };
+    // A crash closes the transport: forget the session so the next call starts a new server.
+    client.onclose = () => {
+      if (this.session === session) this.session = undefined;
+    };
+    try {
+      await client.connect(transport, { timeout: this.entry.start_timeout });
+    } catch (error) {
+      // A spawn error's message names the program; an HTTP one may quote the URL, so only its code.
+      const why =
+        failureOf(transport) ?? (transport instanceof GroupStdioTransport && error instanceof Error ? error.message : networkReason(error));
+      if (transport instanceof GroupStdioTransport) transport.destroy(why);
+      else void transport.close().catch(() => {});
+      const verb = this.entry.url === undefined ? "started" : "reached";
+      throw new ToolFailure(`MCP server "${this.name}" could not be ${verb}: ${why}`, { code: "mcp_start_failed", cause: error });
+    }
+    if (this.closed) {
+      // Shut down while this server was starting: do not leave it running.
+      await client.close().catch(() => {});
+      throw new ToolFailure(`MCP server "${this.name}" is shut down`, { code: "mcp_closed" });
+    }
+    this.session = session;
+    return session;
+  }
+
+  private drop(session: Session | undefined, reason: string): void {
+    if (session === undefined) return;
+    if (this.session === session) this.session = undefined;
+    if (session.transport instanceof GroupStdioTransport) session.transport.destroy(reason);
+    else void session.client.close().catch(() => {});
+  }
+}
+
+/** A connected client and the transport under it. */
+interface Session {
+  readonly client: Client;
+  readonly transport: Transport;
+}
+
+/** The issues of a zod error (the SDK validates results with zod), as `path: message` text. */
+function zodIssues(error: unknown): string | undefined {
+  const issues = (error as { issues?: unknown } | null)?.issues;
+  if (!Array.isArray(issues)) return undefined;
+  return issues
+    .map((issue: { path?: unknown; message?: unknown }) => {
+      const path = Array.isArray(issue.path) && issue.path.length > 0 ? issue.path.join(".") : "(result)";
+      return `${path}: ${String(issue.message)}`;
+    })
+    .join("; ");
+}
+
+function failureOf(transport: Transport | undefined): string | undefined {
+  return transport instanceof GroupStdioTransport ? transport.failure : undefined;
+}
+
+/** Builds the transport for an entry; header secrets and env refs are resolved once, now. */
+function transportFactory(entry: McpServerEntry, options: McpConnectionOptions): () => Transport {
+  const path = `mcp[${entry.name}]`;
+  if (entry.url !== undefined) {
+    const headers: Record<string, string> = {};
+    for (const [name, ref] of Object.entries(entry.headers)) headers[name] = resolveSecretRef(ref, `${path}.headers.${name}`, options.secrets);
+    const url = new URL(entry.url);
+    return () => new StreamableHTTPClientTransport(url, { requestInit: { headers } });
+  }
+  const env: Record<string, string> = {};
+  for (const name of inheritedVariables) {
+    const value = options.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  for (const [name, ref] of Object.entries(entry.env)) env[name] = resolveSecretRef(ref, `${path}.env.${name}`, options.secrets);
+  const argv = entry.command ?? [];
+  const cwd = entry.cwd ?? options.cwd;
+  return () => new GroupStdioTransport({ argv, cwd, env });
+}

@@ -1,0 +1,75 @@
+import { readFileSync } from "node:fs";
+import { createSemaphore, type Semaphore } from "../util/semaphore.ts";
+
+/** What tools that call out over HTTP share: the fetch they use and how they bound themselves. */
+
+/** `fetch` as the HTTP tools call it; injected so tests and benchmarks can wrap it. */
+export type FetchFn = (url: string, init: BunFetchRequestInit) => Promise<Response>;
+
+/**
+ * Tool HTTP requests in flight at once, all upstreams together (declared HTTP tools, http_fetch,
+ * MCP servers over HTTP), when `tools.max_outbound` is not set: 40 % of the process's open-file
+ * limit (8,000 of 20,000), at least 64 and at most 16,384. Each request holds a socket, and the
+ * rest of the descriptors belong to clients (`skiff serve` with 10,000 connected holds half of
+ * 20,000) and to model calls; past the budget, calls wait in line instead of failing with EMFILE.
+ */
+export function defaultOutboundBudget(readLimits: () => string | undefined = readProcLimits): number {
+  const line = readLimits()
+    ?.split("\n")
+    .find((entry) => entry.startsWith("Max open files"));
+  const soft = line?.split(/\s{2,}/)[1];
+  if (soft === undefined) return 1024; // no /proc (not Linux): a conservative fixed budget
+  if (soft === "unlimited") return 16_384;
+  const limit = Number(soft);
+  return Number.isFinite(limit) ? Math.min(16_384, Math.max(64, Math.floor(limit * 0.4))) : 1024;
+}
+
+function readProcLimits(): string | undefined {
+  try {
+    return readFileSync("/proc/self/limits", "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs `work` under the shared outbound budget and, when it has one, the tool's own cap
+ * (`max_concurrent`). The tool's slot is taken first, so calls of a capped tool wait in their own
+ * line without holding shared slots.
+ */
+export function boundedRun<T>(outbound: Semaphore, own: Semaphore | undefined, work: () => Promise<T>, signal: AbortSignal): Promise<T> {
+  const shared = () => outbound.run(work, signal);
+  return own === undefined ? shared() : own.run(shared, signal);
+}
+
+/**
+ * The cap of one upstream across every run of the process, from `max_concurrent`. (`parallel =
+ * false` is the loop's business: it becomes Tool.parallel, serial within a step.)
+ */
+export function ownLimit(entry: { readonly max_concurrent?: number | undefined }): Semaphore | undefined {
+  return entry.max_concurrent === undefined ? undefined : createSemaphore(entry.max_concurrent);
+}
+
+/** Joins the caller's signal with a timeout of this tool's own, and tells which one fired. */
+export function withTimeout(signal: AbortSignal, timeoutMs: number): { signal: AbortSignal; timedOut: () => boolean } {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  return { signal: AbortSignal.any([signal, timeout]), timedOut: () => timeout.aborted && !signal.aborted };
+}
+
+/** A URL for messages: scheme, host and path, without credentials or a query that may hold secrets. */
+export function describeUrl(url: URL | string): string {
+  const parsed = typeof url === "string" ? new URL(url) : url;
+  return `${parsed.origin}${parsed.pathname}`;
+}
+
+/**
+ * The short reason of a network error: Bun's `code` (ConnectionRefused, ECONNRESET…) when it has
+ * one, since Bun's messages may quote the whole URL, query and all.
+ */
+export function networkReason(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === "string" && code !== "" ? code : error.message;
+  }
+  return String(error);
+}

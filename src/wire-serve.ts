@@ -1,0 +1,143 @@
+/**
+ * Composition of `skiff serve`: reads the token, opens the session store, builds the runtime and
+ * the app, listens, and shuts down gracefully on SIGTERM/SIGINT. Like wire.ts, only main.ts
+ * imports it: it is where the server meets concrete adapters.
+ */
+import { runLimits } from "./cli/run-limits.ts";
+import { type Config, resolveAuthToken, type SecretSources } from "./config/index.ts";
+import { ConfigError } from "./errors.ts";
+import { priceFor } from "./model/pricing.ts";
+import { createApp } from "./server/app.ts";
+import { checkExposure, parseListen } from "./server/listen.ts";
+import { createLogger, type Logger } from "./server/logger.ts";
+import { RunTracker } from "./server/run-tracker.ts";
+import { type RunningServer, serve } from "./server/serve.ts";
+import { shutdownGracefully } from "./server/shutdown.ts";
+import { parseSessionsSpec } from "./sessions/index.ts";
+import { openSessionStore } from "./sessions/open-store.ts";
+import { buildRuntime, type Runtime } from "./wire.ts";
+
+export interface ServeCommandOptions {
+  readonly config: Config;
+  readonly secrets: SecretSources;
+  readonly cwd: string;
+  /** Log lines go here (stderr). */
+  readonly write: (line: string) => void;
+  /** Registers the handler for SIGTERM and SIGINT. */
+  readonly onSignal: (handler: (signal: string) => void) => void;
+}
+
+/** Seconds an idle kept-alive connection stays open; event streams ping every 10 s, well within it. */
+const idleTimeoutSec = 30;
+
+/** Runs the HTTP service until SIGTERM/SIGINT, then shuts down gracefully; resolves to the exit code. */
+export async function serveCommand(options: ServeCommandOptions): Promise<number> {
+  const { config, secrets } = options;
+  const settings = config.server;
+  const address = parseListen(settings.listen);
+  const token = resolveAuthToken(settings.auth_token_file, secrets);
+  checkExposure(address, token !== undefined);
+  const logger = createLogger({ level: settings.log_level, format: settings.log_format, write: options.write });
+  const spec = parseSessionsSpec(settings.sessions, "sqlite", { env: secrets.env, cwd: options.cwd });
+
+  const store = openSessionStore(spec);
+  let runtime: Awaited<ReturnType<typeof buildRuntime>>;
+  try {
+    runtime = await buildRuntime({
+      config,
+      secrets,
+      metrics: true,
+      warn: (line) => logger.log("warn", line.trim()),
+      log: ({ level, msg, ...fields }) => logger.log(level, msg, fields),
+    });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+
+  const runs = new RunTracker(settings.max_concurrent);
+  const price = priceFor(config.pricing);
+  const app = createApp({
+    model: runtime.model,
+    tools: runtime.tools,
+    tracer: runtime.tracer,
+    store,
+    runs,
+    limits: runLimits(config),
+    settings: {
+      maxBodyBytes: settings.max_body,
+      maxTimeoutMs: settings.max_timeout,
+      maxHistoryMessages: settings.max_history_messages,
+    },
+    system: config.system,
+    logger,
+    ...(token === undefined ? {} : { authToken: token }),
+    ...(price === undefined ? {} : { price }),
+    ...(runtime.metrics ? { extraMetrics: () => runtime.metrics!.renderPrometheus() } : {}),
+  });
+
+  let server: RunningServer;
+  try {
+    server = serve(app, {
+      hostname: address.hostname,
+      port: address.port,
+      idleTimeoutSec,
+      maxRequestBodySize: Math.max(2 * settings.max_body, settings.max_body + 1024 * 1024),
+    });
+  } catch (error) {
+    await runtime.shutdown();
+    await store.close();
+    throw listenError(settings.listen, error);
+  }
+
+  logger.log("info", "listening", {
+    url: server.url,
+    model: runtime.model.name,
+    tools: runtime.tools.length,
+    sessions: store.description,
+    auth: token === undefined ? "none" : "bearer",
+    max_concurrent: settings.max_concurrent,
+    pid: process.pid,
+  });
+  if (token === undefined) logger.log("warn", "no auth token set: /v1/ routes are open to every local client");
+
+  await waitForShutdown(options, logger, (hurry) =>
+    shutdownGracefully({
+      runs,
+      server,
+      timeoutMs: settings.shutdown_timeout,
+      logger,
+      hurry,
+      cleanup: [
+        ["telemetry", runtime.shutdown],
+        ["session store", () => store.close()],
+      ],
+    }),
+  );
+  return 0;
+}
+
+/** Resolves after the shutdown the first signal starts; a second signal hurries it. */
+function waitForShutdown(options: ServeCommandOptions, logger: Logger, shutdown: (hurry: Promise<void>) => Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    let hurryNow: (() => void) | undefined;
+    const hurry = new Promise<void>((wake) => (hurryNow = wake));
+    let started = false;
+    options.onSignal((signal) => {
+      if (started) {
+        logger.log("warn", "second signal: aborting runs now", { signal });
+        hurryNow?.();
+        return;
+      }
+      started = true;
+      logger.log("info", "signal received", { signal });
+      void shutdown(hurry).then(resolve);
+    });
+  });
+}
+
+function listenError(listen: string, error: unknown): ConfigError {
+  const code = error instanceof Error && "code" in error ? String(error.code) : "";
+  const detail = code === "EADDRINUSE" ? "the address is already in use (another skiff or service?)" : error instanceof Error ? error.message : String(error);
+  return new ConfigError([{ path: "server.listen", message: `cannot listen on ${listen}: ${detail}` }], { cause: error });
+}
