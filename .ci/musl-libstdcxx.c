@@ -32,3 +32,27 @@ int __cxa_thread_atexit_impl(void (*dtor)(void *), void *obj, void *dso) {
   (void)dso;
   return 0;
 }
+
+/*
+ * glibc 2.38+ headers redirect strtol & co. to their C23 versions; a libstdc++.a built against
+ * them (Debian 13) needs these. Untested on Debian 12, whose libstdc++.a does not use them.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <wchar.h>
+long __isoc23_strtol(const char *s, char **end, int base) { return strtol(s, end, base); }
+unsigned long __isoc23_strtoul(const char *s, char **end, int base) { return strtoul(s, end, base); }
+long long __isoc23_strtoll(const char *s, char **end, int base) { return strtoll(s, end, base); }
+unsigned long long __isoc23_strtoull(const char *s, char **end, int base) { return strtoull(s, end, base); }
+long __isoc23_wcstol(const wchar_t *s, wchar_t **end, int base) { return wcstol(s, end, base); }
+unsigned long __isoc23_wcstoul(const wchar_t *s, wchar_t **end, int base) { return wcstoul(s, end, base); }
+long long __isoc23_wcstoll(const wchar_t *s, wchar_t **end, int base) { return wcstoll(s, end, base); }
+unsigned long long __isoc23_wcstoull(const wchar_t *s, wchar_t **end, int base) { return wcstoull(s, end, base); }
+int __isoc23_vsscanf(const char *s, const char *format, va_list args) { return vsscanf(s, format, args); }
+int __isoc23_sscanf(const char *s, const char *format, ...) {
+  va_list args;
+  va_start(args, format);
+  int n = vsscanf(s, format, args);
+  va_end(args);
+  return n;
+}

@@ -21,6 +21,7 @@ import { printVersion } from "./cli/version.ts";
 import { type LoadedConfig, loadConfig, type SecretSources } from "./config/index.ts";
 import { ConfigError, UsageError } from "./errors.ts";
 import { buildRuntime, buildTools } from "./wire.ts";
+import { wireDoctorChecks } from "./wire-doctor.ts";
 import { serveCommand } from "./wire-serve.ts";
 import { openChatSession } from "./wire-sessions.ts";
 
@@ -79,7 +80,12 @@ async function main(argv: readonly string[]): Promise<number> {
     return ExitCode.ok;
   }
   if (command.name === "doctor") {
-    return doctor({ load: () => load(args.flags), context: { fetch, timeoutMs: 5_000, secrets, path: env["PATH"] ?? "" }, terminal });
+    return doctor({
+      load: () => load(args.flags),
+      checks: wireDoctorChecks({ secrets, env, cwd: process.cwd() }),
+      context: { fetch, timeoutMs: 5_000, secrets, path: env["PATH"] ?? "" },
+      terminal,
+    });
   }
 
   const loaded = load(args.flags);

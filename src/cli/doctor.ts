@@ -1,7 +1,6 @@
 import type { Config, LoadedConfig } from "../config/index.ts";
 import { ConfigError } from "../errors.ts";
 import type { CheckContext, CheckResult, DoctorCheck } from "./doctor/check.ts";
-import { doctorChecks } from "./doctor/checks.ts";
 import { ExitCode } from "./exit-codes.ts";
 import type { Terminal } from "./io.ts";
 
@@ -11,8 +10,8 @@ export interface DoctorOptions {
   readonly load: () => LoadedConfig;
   readonly context: CheckContext;
   readonly terminal: Terminal;
-  /** The checks for a config; default: doctorChecks. */
-  readonly checks?: (config: Config) => DoctorCheck[];
+  /** The checks for a config: `doctorChecks` with the real probes, or a test's own. */
+  readonly checks: (config: Config) => DoctorCheck[];
 }
 
 const label: Record<CheckResult["status"], string> = { ok: "ok", warn: "WARN", fail: "FAIL", skip: "skip" };
@@ -36,7 +35,7 @@ export async function doctor(options: DoctorOptions): Promise<number> {
     return ExitCode.usage;
   }
 
-  const checks = (options.checks ?? doctorChecks)(loaded.config);
+  const checks = options.checks(loaded.config);
   const width = Math.max("config".length, ...checks.map((check) => check.name.length));
   terminal.out(line("ok", "config".padEnd(width), loaded.file ? `file ${loaded.file}` : "no config file; flags, environment and defaults"));
   const results = await Promise.all(checks.map((check) => runSafely(check, options.context)));

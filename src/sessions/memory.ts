@@ -1,5 +1,5 @@
 import type { Message } from "../model/messages.ts";
-import type { CommitResult, SessionStore, StoredSession, TurnCommit } from "./store.ts";
+import { type CommitResult, SessionExistsError, type SessionStore, type StoredSession, type TurnCommit } from "./store.ts";
 import { trimHistory } from "./trim-history.ts";
 
 /**
@@ -33,6 +33,43 @@ export function createMemorySessionStore(options: { now?: () => number } = {}): 
     async delete(id) {
       open();
       return sessions.delete(id);
+    },
+    async deleteExpired(updatedBefore, limit) {
+      open();
+      const expired = [...sessions.values()]
+        .filter((session) => session.updatedAt < updatedBefore)
+        .sort((a, b) => a.updatedAt - b.updatedAt)
+        .slice(0, limit);
+      for (const session of expired) sessions.delete(session.id);
+      return expired.length;
+    },
+    async *exportSessions() {
+      open();
+      // A copy of the map is the snapshot: commits during the export do not show in it.
+      const snapshot = [...sessions.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      yield* snapshot;
+    },
+    async importSessions(source, { replace }) {
+      open();
+      // Collected first and applied in one synchronous step, so a failed import changes nothing
+      // and commits made while the input was read are not lost.
+      const incoming = new Map<string, StoredSession>();
+      let repeated = 0;
+      for await (const session of source) {
+        if (incoming.has(session.id)) {
+          if (!replace) throw new SessionExistsError(session.id, "memory");
+          repeated++;
+        }
+        incoming.set(session.id, session);
+      }
+      let replaced = repeated;
+      for (const id of incoming.keys()) {
+        if (!sessions.has(id)) continue;
+        if (!replace) throw new SessionExistsError(id, "memory");
+        replaced++;
+      }
+      for (const [id, session] of incoming) sessions.set(id, session);
+      return { imported: incoming.size + repeated, replaced };
     },
     async close() {
       closed = true;

@@ -1,33 +1,16 @@
 /**
  * Sessions in a SQLite file (bun:sqlite), the default store of `skiff serve`. WAL mode, one
  * IMMEDIATE transaction per finished turn: a crash, `kill -9` or power loss leaves the previous
- * turn or the new one, never half of one. The only file in src/ that imports bun:sqlite.
+ * turn or the new one, never half of one. Only sqlite*.ts files in src/ import bun:sqlite.
  */
 import { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Message } from "../model/messages.ts";
+import { migrateSqlite } from "./sqlite-schema.ts";
+import { exportSqliteSessions, importSqliteSessions } from "./sqlite-transfer.ts";
 import { type CommitResult, type SessionStore, SessionStoreError, type StoredSession, type TurnCommit } from "./store.ts";
 import { historyDropCount } from "./trim-history.ts";
-
-/** Bumped with every change to the tables below; older files are migrated on open. */
-const schemaVersion = 1;
-
-const schema = `
-CREATE TABLE IF NOT EXISTS sessions (
-  id TEXT PRIMARY KEY,
-  version INTEGER NOT NULL,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
-) STRICT;
-CREATE TABLE IF NOT EXISTS messages (
-  session_id TEXT NOT NULL,
-  seq INTEGER NOT NULL,
-  role TEXT NOT NULL,
-  body TEXT NOT NULL,
-  PRIMARY KEY (session_id, seq)
-) STRICT, WITHOUT ROWID;
-`;
 
 interface SessionRow {
   version: number;
@@ -35,10 +18,10 @@ interface SessionRow {
   updated_at: number;
 }
 
-/** Opens (creating when needed) the session database at `path`. */
+/** Opens (creating when needed, and migrating to the current schema) the session database at `path`. */
 export function createSqliteSessionStore(path: string, options: { now?: () => number } = {}): SessionStore {
   const now = options.now ?? Date.now;
-  const db = open(path);
+  const db = open(path, now);
 
   const selectSession = db.query<SessionRow, [string]>("SELECT version, created_at, updated_at FROM sessions WHERE id = ?");
   const selectBodies = db.query<{ body: string }, [string]>("SELECT body FROM messages WHERE session_id = ? ORDER BY seq");
@@ -52,6 +35,16 @@ export function createSqliteSessionStore(path: string, options: { now?: () => nu
   const deleteBefore = db.query("DELETE FROM messages WHERE session_id = ? AND seq < ?");
   const deleteMessages = db.query("DELETE FROM messages WHERE session_id = ?");
   const deleteSession = db.query("DELETE FROM sessions WHERE id = ?");
+  // Served by the sessions_by_updated_at index (schema 2).
+  const selectExpired = db.query<{ id: string }, [number, number]>("SELECT id FROM sessions WHERE updated_at < ? ORDER BY updated_at LIMIT ?");
+
+  // A read transaction, so the version and the messages come from one snapshot.
+  const read = db.transaction((id: string): StoredSession | undefined => {
+    const row = selectSession.get(id);
+    if (!row) return undefined;
+    const messages = selectBodies.all(id).map((r) => JSON.parse(r.body) as Message);
+    return { id, messages, version: row.version, createdAt: row.created_at, updatedAt: row.updated_at };
+  });
 
   const commit = db.transaction((id: string, turn: TurnCommit): CommitResult => {
     const row = selectSession.get(id);
@@ -76,6 +69,15 @@ export function createSqliteSessionStore(path: string, options: { now?: () => nu
     return deleteSession.run(id).changes > 0;
   });
 
+  const expire = db.transaction((before: number, limit: number): number => {
+    const ids = selectExpired.all(before, limit);
+    for (const { id } of ids) {
+      deleteMessages.run(id);
+      deleteSession.run(id);
+    }
+    return ids.length;
+  });
+
   const guard = <T>(what: string, work: () => T): T => {
     try {
       return work();
@@ -84,15 +86,11 @@ export function createSqliteSessionStore(path: string, options: { now?: () => nu
     }
   };
 
+  const description = `sqlite:${path}`;
   return {
-    description: `sqlite:${path}`,
-    async get(id): Promise<StoredSession | undefined> {
-      return guard("read a session", () => {
-        const row = selectSession.get(id);
-        if (!row) return undefined;
-        const messages = selectBodies.all(id).map((r) => JSON.parse(r.body) as Message);
-        return { id, messages, version: row.version, createdAt: row.created_at, updatedAt: row.updated_at };
-      });
+    description,
+    async get(id) {
+      return guard("read a session", () => read(id));
     },
     async commitTurn(id, turn) {
       // IMMEDIATE takes the write lock first, so two processes on one file cannot interleave a turn.
@@ -100,6 +98,20 @@ export function createSqliteSessionStore(path: string, options: { now?: () => nu
     },
     async delete(id) {
       return guard("delete a session", () => remove.immediate(id));
+    },
+    async deleteExpired(updatedBefore, limit) {
+      return guard("delete expired sessions", () => expire.immediate(updatedBefore, limit));
+    },
+    exportSessions() {
+      return exportSqliteSessions(path);
+    },
+    async importSessions(sessions, { replace }) {
+      try {
+        return await importSqliteSessions(path, sessions, replace, description);
+      } catch (error) {
+        if (error instanceof SessionStoreError || !isSqliteError(error)) throw error;
+        throw new SessionStoreError(`could not import sessions into the session database ${path}: ${messageOf(error)}`, { cause: error });
+      }
     },
     async close() {
       // Merges the WAL back into the main file so a copied .db is complete on its own.
@@ -111,7 +123,7 @@ export function createSqliteSessionStore(path: string, options: { now?: () => nu
   };
 }
 
-function open(path: string): Database {
+function open(path: string, now: () => number): Database {
   const dir = dirname(path);
   if (!existsSync(dir)) {
     throw new SessionStoreError(
@@ -126,20 +138,17 @@ function open(path: string): Database {
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = NORMAL");
     db.exec("PRAGMA busy_timeout = 5000");
-    const version = db.query<{ user_version: number }, []>("PRAGMA user_version").get()?.user_version ?? 0;
-    if (version > schemaVersion) {
-      throw new SessionStoreError(
-        `the session database ${path} was written by a newer skiff (schema ${version}, this one knows ${schemaVersion}); upgrade skiff or use another file`,
-      );
-    }
-    db.exec(schema);
-    db.exec(`PRAGMA user_version = ${schemaVersion}`);
+    migrateSqlite(db, path, now);
     return db;
   } catch (error) {
     db?.close();
     if (error instanceof SessionStoreError) throw error;
     throw new SessionStoreError(`could not open the session database ${path}: ${messageOf(error)}`, { cause: error });
   }
+}
+
+function isSqliteError(error: unknown): boolean {
+  return error instanceof Error && (error.name === "SQLiteError" || /^SQLITE_/.test(String((error as { code?: unknown }).code ?? "")));
 }
 
 function messageOf(error: unknown): string {

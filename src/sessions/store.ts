@@ -33,10 +33,18 @@ export type CommitResult =
   | { readonly ok: true; readonly version: number }
   | { readonly ok: false; readonly reason: "conflict"; readonly version: number };
 
+/** What an import wrote. */
+export interface ImportResult {
+  /** Sessions written, replaced ones included. */
+  readonly imported: number;
+  /** Of those, how many overwrote a session that already existed (only with `replace`). */
+  readonly replaced: number;
+}
+
 /**
  * Where conversations live between runs. Every method is async so a networked store (Postgres)
  * fits the same port. A turn is written in one atomic step or not at all: a crash never leaves
- * half a turn.
+ * half a turn. `test/sessions/store-contract.ts` is the one suite every implementation passes.
  */
 export interface SessionStore {
   /** A human-readable name for logs, e.g. `sqlite:/var/lib/skiff/skiff.db`. */
@@ -47,13 +55,35 @@ export interface SessionStore {
   commitTurn(id: string, commit: TurnCommit): Promise<CommitResult>;
   /** Deletes the session; false when it did not exist. */
   delete(id: string): Promise<boolean>;
+  /**
+   * Deletes up to `limit` sessions whose last turn is older than `updatedBefore` (epoch ms), oldest
+   * first, and says how many went. Sessions a commit holds right now are skipped, never waited for.
+   */
+  deleteExpired(updatedBefore: number, limit: number): Promise<number>;
+  /** Every session, ordered by id, read from one consistent snapshot (a backup or an upgrade path). */
+  exportSessions(): AsyncIterable<StoredSession>;
+  /**
+   * Writes sessions exactly as given (versions and timestamps kept) in one transaction: all of them
+   * or none. An id that already exists fails the import with SessionExistsError unless `replace`.
+   */
+  importSessions(sessions: AsyncIterable<StoredSession>, options: { readonly replace: boolean }): Promise<ImportResult>;
   /** Flushes and releases the store; later calls fail. */
   close(): Promise<void>;
 }
 
 /** The session store could not be opened or used (bad path, locked or corrupt database). */
 export class SessionStoreError extends SkiffError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super("session_store", message, options);
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+    super(options?.code ?? "session_store", message, { cause: options?.cause });
+  }
+}
+
+/** An import met a session id the store already holds, and was not asked to replace it. */
+export class SessionExistsError extends SessionStoreError {
+  readonly sessionId: string;
+
+  constructor(sessionId: string, where: string) {
+    super(`session "${sessionId}" already exists in ${where}`, { code: "session_exists" });
+    this.sessionId = sessionId;
   }
 }

@@ -132,7 +132,8 @@ describe("skiff doctor", () => {
     ]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`fake-model at ${model.url}/models → 200`);
-    expect(result.stdout).toMatch(/mcp local +skiff-fake-mcp 1\.0\.0 answered the MCP handshake, \d+ tools/);
+    expect(result.stdout).toMatch(/mcp local +".*mcp-server\.ts" answered the MCP handshake, \d+ tool\(s\): echo, /);
+    expect(result.stdout).toMatch(new RegExp(`mcp remote +${mcpHttp.url.replaceAll(".", "\\.")} answered the MCP handshake`));
     expect(result.stdout).not.toContain("sk-doctor-secret");
     expect(result.stdout).not.toContain("otlp-secret");
     // The checks really reached the servers, with the configured credentials.
@@ -174,17 +175,19 @@ describe("skiff doctor", () => {
     expect(result.stdout).toContain("doctor: the configuration is invalid, so nothing else was checked");
   });
 
-  it("names a missing MCP program and an HTTP tool that is down", async () => {
+  it("names a missing MCP program, an MCP URL and an HTTP tool that are down", async () => {
     const port = await closedPort();
     const dir = tempDir();
     writeFileSync(
       join(dir, "skiff.toml"),
-      `model = "demo"\n[[tools.http]]\nname = "down"\ndescription = "d"\nurl = "http://127.0.0.1:${port}/x"\n[[mcp]]\nname = "ghost"\ncommand = ["no-such-mcp-server"]\n`,
+      `model = "demo"\n[[tools.http]]\nname = "down"\ndescription = "d"\nurl = "http://127.0.0.1:${port}/x"\n[[mcp]]\nname = "ghost"\ncommand = ["no-such-mcp-server"]\n[[mcp]]\nname = "gone"\nurl = "http://127.0.0.1:${port}/mcp?token=sk-in-url"\n`,
     );
     const result = await runSkiff(["doctor"], { cwd: dir });
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(new RegExp(`FAIL {2}tool down +http://127\\.0\\.0\\.1:${port}/x: connection refused`));
-    expect(result.stdout).toMatch(/FAIL {2}mcp ghost +the program "no-such-mcp-server" is not found or not executable/);
+    expect(result.stdout).toMatch(/FAIL {2}mcp ghost +MCP server "ghost" could not be started: .*no-such-mcp-server/);
+    expect(result.stdout).toMatch(new RegExp(`FAIL {2}mcp gone +http://127\\.0\\.0\\.1:${port}/mcp: MCP server "gone" could not be reached`));
+    expect(result.stdout).not.toContain("sk-in-url");
   });
 });
 

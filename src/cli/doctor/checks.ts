@@ -1,21 +1,26 @@
 import { type Config, readSecretFile, resolveApiKey, resolveSecretRef } from "../../config/index.ts";
 import { type DoctorCheck, result } from "./check.ts";
-import { mcpCheck } from "./mcp-check.ts";
+import { type McpProbe, mcpCheck } from "./mcp-check.ts";
 import { modelCheck } from "./model-check.ts";
 import { otlpCheck } from "./otlp-check.ts";
 import { commandToolCheck, httpToolCheck } from "./tool-checks.ts";
+
+/** Probes that need adapters, passed in by main.ts. */
+export interface DoctorProbes {
+  readonly mcp: McpProbe;
+}
 
 /**
  * Every check `skiff doctor` runs for a config, in the order it prints them: the model endpoint and
  * its fallbacks, the OTLP collector, then each declared tool and MCP server. Add new checks here.
  */
-export function doctorChecks(config: Config): DoctorCheck[] {
+export function doctorChecks(config: Config, probes: DoctorProbes): DoctorCheck[] {
   return [
     ...modelChecks(config),
     otlpCheck(config.otel),
     ...config.tools.http.map((tool, index) => httpToolCheck(tool, index)),
     ...config.tools.command.map((tool) => commandToolCheck(tool)),
-    ...config.mcp.map((entry, index) => mcpCheck(entry, index)),
+    ...config.mcp.map((entry) => mcpCheck(entry, probes.mcp)),
   ];
 }
 

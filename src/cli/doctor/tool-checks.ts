@@ -60,7 +60,7 @@ function checkCommandTool(tool: CommandToolEntry, context: CheckContext): CheckR
 }
 
 /** Resolves a program the way a spawn would: a path (relative to cwd) as given, a bare name on PATH. */
-export function findProgram(program: string, cwd: string | undefined, path: string): string | undefined {
+function findProgram(program: string, cwd: string | undefined, path: string): string | undefined {
   if (program.includes("/")) {
     const full = isAbsolute(program) ? program : resolve(cwd ?? process.cwd(), program);
     return isExecutable(full) ? full : undefined;

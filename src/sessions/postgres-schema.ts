@@ -1,0 +1,62 @@
+/**
+ * The Postgres session schema and its migrations, applied when a store opens. Every replica runs
+ * this at start; a transaction-scoped advisory lock lets one of them migrate while the others
+ * wait, then find nothing left to do. DDL is transactional in Postgres, so a replica killed
+ * mid-upgrade leaves the old schema intact.
+ *
+ * Tables carry a `skiff_` prefix: a Postgres database is often shared with other programs, where
+ * names like `sessions` or `schema_version` are likely taken.
+ */
+import type { SQL } from "bun";
+import { type Migration, latestVersion, pendingMigrations } from "./schema-version.ts";
+
+/** Every schema the Postgres store has had, oldest first. Append only: a released step never changes. */
+export const postgresMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    description: "sessions and their messages",
+    sql: `
+CREATE TABLE skiff_sessions (
+  id text PRIMARY KEY,
+  version integer NOT NULL,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL
+);
+CREATE TABLE skiff_messages (
+  session_id text NOT NULL REFERENCES skiff_sessions (id) ON DELETE CASCADE,
+  seq integer NOT NULL,
+  role text NOT NULL,
+  body text NOT NULL,
+  PRIMARY KEY (session_id, seq)
+);`,
+  },
+  {
+    version: 2,
+    description: "index sessions by last update, for the session_ttl sweep",
+    sql: "CREATE INDEX skiff_sessions_by_updated_at ON skiff_sessions (updated_at);",
+  },
+];
+
+/** The schema this binary writes. */
+export const postgresSchemaVersion = latestVersion(postgresMigrations);
+
+/** Key of the advisory lock migrations hold: "skiff" in ASCII, so it is recognisable in pg_locks. */
+export const schemaLockKey = 0x736b696666;
+
+/** Brings the database to `postgresSchemaVersion`, or throws when it is newer than that. */
+export async function migratePostgres(sql: SQL, where: string, now: () => number): Promise<void> {
+  await sql.begin(async (tx) => {
+    // Released at COMMIT or ROLLBACK, and by the server if this process dies: no stale lock.
+    await tx`SELECT pg_advisory_xact_lock(${schemaLockKey}::bigint)`;
+    await tx`CREATE TABLE IF NOT EXISTS skiff_schema_version (
+      version integer PRIMARY KEY,
+      description text NOT NULL,
+      applied_at bigint NOT NULL
+    )`;
+    const [row] = await tx<{ v: number | null }[]>`SELECT MAX(version) AS v FROM skiff_schema_version`;
+    for (const migration of pendingMigrations(row?.v ?? 0, postgresMigrations, where)) {
+      await tx.unsafe(migration.sql).simple();
+      await tx`INSERT INTO skiff_schema_version (version, description, applied_at) VALUES (${migration.version}, ${migration.description}, ${now()})`;
+    }
+  });
+}

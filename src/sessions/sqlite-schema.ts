@@ -1,0 +1,69 @@
+/**
+ * The SQLite session schema and its migrations, applied when a store opens. The whole check and
+ * upgrade runs in one IMMEDIATE transaction, so two processes opening one file at once migrate it
+ * once, and a crash mid-upgrade leaves the old schema intact.
+ */
+import type { Database } from "bun:sqlite";
+import { type Migration, latestVersion, pendingMigrations } from "./schema-version.ts";
+
+/** Every schema the SQLite store has had, oldest first. Append only: a released step never changes. */
+export const sqliteMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    description: "sessions and their messages",
+    // IF NOT EXISTS: the first releases created these tables before setting PRAGMA user_version, so
+    // a file from a process that died in between has the tables and version 0.
+    sql: `
+CREATE TABLE IF NOT EXISTS sessions (
+  id TEXT PRIMARY KEY,
+  version INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS messages (
+  session_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  role TEXT NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (session_id, seq)
+) STRICT, WITHOUT ROWID;`,
+  },
+  {
+    version: 2,
+    description: "index sessions by last update, for the session_ttl sweep",
+    sql: "CREATE INDEX sessions_by_updated_at ON sessions (updated_at);",
+  },
+];
+
+/** The schema this binary writes. */
+export const sqliteSchemaVersion = latestVersion(sqliteMigrations);
+
+/** Brings the database to `sqliteSchemaVersion`, or throws when it is newer than that. */
+export function migrateSqlite(db: Database, where: string, now: () => number): void {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    db.exec(`CREATE TABLE IF NOT EXISTS schema_version (
+  version INTEGER PRIMARY KEY,
+  description TEXT NOT NULL,
+  applied_at INTEGER NOT NULL
+) STRICT`);
+    const recorded = db.query<{ v: number | null }, []>("SELECT MAX(version) AS v FROM schema_version").get()?.v ?? null;
+    // Files from before the schema_version table kept their version in PRAGMA user_version only.
+    const current = recorded ?? db.query<{ user_version: number }, []>("PRAGMA user_version").get()?.user_version ?? 0;
+    const record = db.query("INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)");
+    if (recorded === null && current > 0 && current <= sqliteSchemaVersion) {
+      for (const migration of sqliteMigrations.filter((m) => m.version <= current)) record.run(migration.version, `${migration.description} (before schema_version)`, now());
+    }
+    for (const migration of pendingMigrations(current, sqliteMigrations, where)) {
+      db.exec(migration.sql);
+      record.run(migration.version, migration.description, now());
+    }
+    // Kept in step so a skiff from before the schema_version table, which reads only user_version,
+    // refuses a newer file instead of writing into it.
+    db.exec(`PRAGMA user_version = ${Math.max(current, sqliteSchemaVersion)}`);
+    db.exec("COMMIT");
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
+  }
+}
