@@ -55,8 +55,7 @@ async function skiff(up: Upstream, extraEnv: Record<string, string> = {}): Promi
       `timeout = "5m"`,
       `llm_timeout = "2m"`,
       `tool_timeout = "2m"`,
-      `[otel]`,
-      `endpoint = "${up.url}"`,
+      ...(process.env["BENCH_NO_OTEL"] === "1" ? [] : [`[otel]`, `endpoint = "${up.url}"`]),
       `[server]`,
       `sessions = "memory"`,
       `log_level = "warn"`,
@@ -68,7 +67,8 @@ async function skiff(up: Upstream, extraEnv: Record<string, string> = {}): Promi
     ].join("\n"),
   );
   const port = freePort();
-  const proc = start([binary, "serve", "--listen", `127.0.0.1:${port}`], { PATH: process.env["PATH"], HOME: dir, ...extraEnv }, dir);
+  const bin = process.env["BENCH_BINARY"] ?? binary; // compare another agent on the same harness
+  const proc = start([bin, "serve", "--listen", `127.0.0.1:${port}`], { PATH: process.env["PATH"], HOME: dir, UPSTREAM: up.url, ...(process.env["BENCH_BINARY"] ? { BUN_CONFIG_MAX_HTTP_REQUESTS: "9000" } : {}), ...extraEnv }, dir);
   cleanup.push(proc);
   const base = `http://127.0.0.1:${port}`;
   await waitForOk(`${base}/healthz`);
@@ -189,6 +189,8 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
     await Bun.sleep(500);
     const idle = memoryOf(server.proc.pid).rss;
     let peak = idle;
+    let peakHeapUsed = 0;
+    let peakHeapTotal = 0;
     const sampler = setInterval(() => {
       try {
         peak = Math.max(peak, memoryOf(server.proc.pid).rss);
@@ -196,10 +198,22 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
         // process gone
       }
     }, 100);
+    // The JS heap's share of the peak, from /metrics (sampled less often: it costs the server a little).
+    const heapSampler = setInterval(async () => {
+      try {
+        const text = await (await fetch(`${server.base}/metrics`)).text();
+        const gauge = (name: string) => Number(new RegExp(`^${name} (\\d+)`, "m").exec(text)?.[1] ?? 0);
+        peakHeapUsed = Math.max(peakHeapUsed, gauge("skiff_js_heap_used_bytes"));
+        peakHeapTotal = Math.max(peakHeapTotal, gauge("skiff_js_heap_total_bytes"));
+      } catch {
+        // busy or gone
+      }
+    }, 500);
     const started = performance.now();
     const results = await Promise.all(Array.from({ length: sessions }, (_, i) => postRun(server.base, `session ${i}`)));
     const wall = performance.now() - started;
     clearInterval(sampler);
+    clearInterval(heapSampler);
     const hwm = memoryOf(server.proc.pid).hwm;
     const stats = (await (await fetch(`${up.url}/stats`)).json()) as Record<string, number>;
     await server.proc.stop();
@@ -215,6 +229,8 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
       idle_rss_mib: mib(idle),
       peak_rss_mib: mib(peakRss),
       bytes_per_session: Math.round((peakRss - idle) / sessions),
+      peak_js_heap_used_mib: mib(peakHeapUsed),
+      peak_js_heap_total_mib: mib(peakHeapTotal),
       upstream_peak_concurrent_model_calls: stats["peakChat"],
       upstream_peak_concurrent_tool_calls: stats["peakTool"],
       targets: { wall_s: 8, bytes_per_session: 48 * 1024, errors: 0 },

@@ -15,6 +15,8 @@ import { describeError, ExitCode, exitCodeFor } from "./cli/exit-codes.ts";
 import { initConfig, writeNewFile } from "./cli/init.ts";
 import type { Terminal } from "./cli/io.ts";
 import { logToTerminal } from "./cli/log-line.ts";
+import { atomicFileSink } from "./cli/atomic-file.ts";
+import { sessionsCommand } from "./cli/sessions-cmd.ts";
 import { printSystemdUnit, selfCommand } from "./cli/systemd-cmd.ts";
 import { callTool, listTools } from "./cli/tools-cmd.ts";
 import { printVersion } from "./cli/version.ts";
@@ -23,7 +25,8 @@ import { ConfigError, UsageError } from "./errors.ts";
 import { buildRuntime, buildTools } from "./wire.ts";
 import { wireDoctorChecks } from "./wire-doctor.ts";
 import { serveCommand } from "./wire-serve.ts";
-import { openChatSession } from "./wire-sessions.ts";
+import { bunDefaultMaxHttpRequests, ensureHttpCapacity, maxHttpRequestsVariable } from "./platform/http-capacity.ts";
+import { openChatSession, openConfiguredStore } from "./wire-sessions.ts";
 
 const terminal: Terminal = {
   out: (text) => void process.stdout.write(text),
@@ -136,7 +139,7 @@ async function main(argv: readonly string[]): Promise<number> {
     }
 
     case "chat": {
-      const session = openChatSession(flag("session"), config, { env, cwd: process.cwd() });
+      const session = await openChatSession(flag("session"), config, { env, cwd: process.cwd() }, terminal);
       const runtime = await buildRuntime({ config, secrets, log: logToTerminal(terminal), ...(on("trace") ? { traceTo: terminal.err } : {}) });
       try {
         return await chat({
@@ -157,7 +160,14 @@ async function main(argv: readonly string[]): Promise<number> {
       }
     }
 
-    case "serve":
+    case "serve": {
+      // Only returns when no re-exec was needed or possible (see platform/http-capacity.ts).
+      const capacity = ensureHttpCapacity(env);
+      if (capacity.kind === "unsupported") {
+        terminal.err(
+          `skiff: warn: outbound HTTP requests stay limited to ${bunDefaultMaxHttpRequests} at once (${capacity.reason}); set ${maxHttpRequestsVariable} in the service's environment to raise it\n`,
+        );
+      }
       return await serveCommand({
         config,
         secrets,
@@ -168,6 +178,19 @@ async function main(argv: readonly string[]): Promise<number> {
           process.on("SIGINT", () => handler("SIGINT"));
         },
       });
+    }
+
+    case "sessions":
+      return await sessionsCommand({
+        sub,
+        args: positionals,
+        output: flag("output"),
+        replace: on("replace"),
+        terminal,
+        openStore: (purpose) => openConfiguredStore(config, { env, cwd: process.cwd() }, { mustExist: purpose === "export" }),
+        openInput: (path) => (path === "-" ? Bun.stdin.stream() : openInputFile(path)),
+        openOutput: atomicFileSink,
+      });
 
     case "systemd":
       printSystemdUnit({ command, flags: args.flags, loaded, env, cwd: process.cwd(), terminal, self: selfCommand(process.execPath, Bun.main) });
@@ -176,6 +199,12 @@ async function main(argv: readonly string[]): Promise<number> {
     default:
       throw new UsageError(`command "${command.name}" is not available in this build`);
   }
+}
+
+/** An import file's bytes; a missing file is a usage error naming it. */
+function openInputFile(path: string): ReadableStream<Uint8Array> {
+  if (!existsSync(path)) throw new UsageError(`no file ${path} to import; give the path of a skiff sessions export (JSONL), or - for stdin`);
+  return Bun.file(path).stream();
 }
 
 function load(flags: ReadonlyMap<string, string>): LoadedConfig {

@@ -10,10 +10,11 @@ import { priceFor } from "./model/pricing.ts";
 import { createApp } from "./server/app.ts";
 import { checkExposure, parseListen } from "./server/listen.ts";
 import { createLogger, type Logger } from "./server/logger.ts";
+import { errorCodeOf } from "./server/run-errors.ts";
 import { RunTracker } from "./server/run-tracker.ts";
 import { type RunningServer, serve } from "./server/serve.ts";
 import { shutdownGracefully } from "./server/shutdown.ts";
-import { parseSessionsSpec } from "./sessions/index.ts";
+import { parseSessionsSpec, type SessionStore, startSessionSweeper, type Sweeper } from "./sessions/index.ts";
 import { openSessionStore } from "./sessions/open-store.ts";
 import { buildRuntime, type Runtime } from "./wire.ts";
 
@@ -40,7 +41,12 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
   const logger = createLogger({ level: settings.log_level, format: settings.log_format, write: options.write });
   const spec = parseSessionsSpec(settings.sessions, "sqlite", { env: secrets.env, cwd: options.cwd });
 
-  const store = openSessionStore(spec);
+  const store = await openSessionStore(spec);
+  const sweeper = startSweeper(store, settings.session_ttl, logger);
+  const closeStore = async () => {
+    await sweeper?.stop();
+    await store.close();
+  };
   let runtime: Awaited<ReturnType<typeof buildRuntime>>;
   try {
     runtime = await buildRuntime({
@@ -51,7 +57,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
       log: ({ level, msg, ...fields }) => logger.log(level, msg, fields),
     });
   } catch (error) {
-    await store.close();
+    await closeStore();
     throw error;
   }
 
@@ -86,7 +92,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     });
   } catch (error) {
     await runtime.shutdown();
-    await store.close();
+    await closeStore();
     throw listenError(settings.listen, error);
   }
 
@@ -110,7 +116,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
       hurry,
       cleanup: [
         ["telemetry", runtime.shutdown],
-        ["session store", () => store.close()],
+        ["session store", closeStore],
       ],
     }),
   );
@@ -133,6 +139,16 @@ function waitForShutdown(options: ServeCommandOptions, logger: Logger, shutdown:
       logger.log("info", "signal received", { signal });
       void shutdown(hurry).then(resolve);
     });
+  });
+}
+
+/** The session_ttl sweep, when a TTL is set; its log lines carry counts and error codes, never content. */
+function startSweeper(store: SessionStore, ttlMs: number | undefined, logger: Logger): Sweeper | undefined {
+  if (!ttlMs) return undefined;
+  return startSessionSweeper(store, {
+    ttlMs,
+    onSwept: (count) => logger.log("info", "sessions expired", { count, session_ttl_ms: ttlMs }),
+    onError: (error) => logger.log("warn", "session sweep failed; retrying next interval", { error_code: errorCodeOf(error) }),
   });
 }
 

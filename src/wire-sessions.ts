@@ -1,25 +1,48 @@
-/** Wiring for `skiff chat --session ID`. Like wire.ts, only main.ts imports it: it opens a concrete store. */
+/** Wiring for the commands that open the session store besides serve: `skiff chat --session ID` and `skiff sessions`. Like wire.ts, only main.ts imports it. */
+import { existsSync } from "node:fs";
 import { ChatSession } from "./cli/chat-session.ts";
+import type { Terminal } from "./cli/io.ts";
 import type { Config } from "./config/index.ts";
 import { UsageError } from "./errors.ts";
-import { parseSessionsSpec, sessionIdPattern, sessionIdRule, type SpecContext } from "./sessions/index.ts";
+import { errorCodeOf } from "./server/run-errors.ts";
+import { parseSessionsSpec, sessionIdPattern, sessionIdRule, type SessionStore, type SpecContext, startSessionSweeper } from "./sessions/index.ts";
 import { openSessionStore } from "./sessions/open-store.ts";
 
 /**
  * Opens the store for `--session ID`: `server.sessions` when set, else the same default as
  * `serve` (SQLite under $STATE_DIRECTORY or ./skiff.db), so a chat and a local service share
- * conversations. Undefined without `--session`.
+ * conversations. `server.session_ttl` applies here too. Undefined without `--session`.
  */
-export function openChatSession(
+export async function openChatSession(
   id: string | undefined,
   config: Config,
   context: SpecContext,
-): { readonly chat: ChatSession; close(): Promise<void> } | undefined {
+  terminal: Terminal,
+): Promise<{ readonly chat: ChatSession; close(): Promise<void> } | undefined> {
   if (id === undefined) return undefined;
   if (!sessionIdPattern.test(id)) throw new UsageError(`--session "${id}" is not a valid session id: ${sessionIdRule}`);
-  const store = openSessionStore(parseSessionsSpec(config.server.sessions, "sqlite", context));
+  const store = await openConfiguredStore(config, context);
+  const ttlMs = config.server.session_ttl;
+  const sweeper = ttlMs
+    ? startSessionSweeper(store, { ttlMs, onError: (error) => terminal.err(`(session sweep failed: ${errorCodeOf(error)}; retrying later)\n`) })
+    : undefined;
   return {
     chat: new ChatSession({ store, id, maxMessages: config.server.max_history_messages }),
-    close: () => store.close(),
+    async close() {
+      await sweeper?.stop();
+      await store.close();
+    },
   };
+}
+
+/**
+ * The store `server.sessions` names, with serve's default (SQLite), for `skiff sessions export|import`.
+ * With `mustExist` (export), a SQLite file that is not there is an error rather than a new empty one.
+ */
+export function openConfiguredStore(config: Config, context: SpecContext, options: { readonly mustExist?: boolean } = {}): Promise<SessionStore> {
+  const spec = parseSessionsSpec(config.server.sessions, "sqlite", context);
+  if (options.mustExist && spec.kind === "sqlite" && !existsSync(spec.path)) {
+    throw new UsageError(`there is no session database at ${spec.path} to export; name the store with --sessions (sqlite:PATH or postgres://…)`);
+  }
+  return openSessionStore(spec);
 }

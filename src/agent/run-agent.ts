@@ -83,8 +83,7 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
   if (parent?.aborted) forwardAbort();
   else parent?.addEventListener("abort", forwardAbort, { once: true });
 
-  const toolsByName = new Map(options.tools.map((tool) => [tool.name, tool] as const));
-  const toolSpecs: ToolSpec[] = options.tools.map(({ name, description, parameters }) => ({ name, description, parameters }));
+  const { toolsByName, toolSpecs } = toolIndex(options.tools);
   const messages: Message[] = [...options.messages];
   const steps: Step[] = [];
   // The step whose tools are running, so a run that fails mid-step still reports its model call
@@ -215,6 +214,26 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
     clearTimeout(timer);
     parent?.removeEventListener("abort", forwardAbort);
   }
+}
+
+interface ToolIndex {
+  readonly toolsByName: ReadonlyMap<string, Tool>;
+  readonly toolSpecs: readonly ToolSpec[];
+}
+
+/** A service passes the same tools array to every run: index it once, not per run. */
+const toolIndexes = new WeakMap<readonly Tool[], ToolIndex>();
+
+function toolIndex(tools: readonly Tool[]): ToolIndex {
+  let index = toolIndexes.get(tools);
+  if (!index) {
+    index = {
+      toolsByName: new Map(tools.map((tool) => [tool.name, tool] as const)),
+      toolSpecs: tools.map(({ name, description, parameters }) => ({ name, description, parameters })),
+    };
+    toolIndexes.set(tools, index);
+  }
+  return index;
 }
 
 function totalUsage(steps: readonly { readonly usage: Usage }[]): Usage {

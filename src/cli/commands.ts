@@ -54,6 +54,21 @@ export const commands: readonly CommandSpec[] = [
     flags: [],
   },
   {
+    name: "sessions",
+    usage: "skiff sessions export [--output FILE] | skiff sessions import [FILE|-] [--replace]",
+    summary:
+      "Export every session of the store (--sessions) as JSONL, one session per line, or import such a file in one transaction. Import refuses ids the store already has unless --replace.",
+    configFlags: true,
+    flags: [
+      { name: "output", takesValue: true, placeholder: "FILE", help: "export: write to FILE (complete or not at all) instead of stdout" },
+      { name: "replace", takesValue: false, help: "import: overwrite sessions whose id already exists (default: refuse, import nothing)" },
+    ],
+    subcommands: [
+      { name: "export", summary: "Every session as JSONL: id, version, created_at, updated_at, messages" },
+      { name: "import", summary: "Sessions from JSONL (FILE, or stdin): all or nothing" },
+    ],
+  },
+  {
     name: "systemd",
     usage: "skiff systemd [flags] > /etc/systemd/system/skiff.service",
     summary: "Print a hardened systemd unit that runs this binary's serve with the given flags and config. Secret files become LoadCredential=, read from $CREDENTIALS_DIRECTORY.",

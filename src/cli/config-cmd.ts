@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { configLeaves, configSchema, type LoadedConfig } from "../config/index.ts";
 import { formatDuration, formatSize } from "../util/duration.ts";
+import { redactUrlPasswords } from "../util/redact-url.ts";
 import type { Terminal } from "./io.ts";
 
 /** `skiff config check`: the config already loaded without issues, so say where it came from. */
@@ -15,7 +16,8 @@ export function printConfigSchema(terminal: Terminal): void {
 
 /**
  * `skiff config show`: the effective value of every key with its source, as TOML-like lines.
- * Secret values never appear: header values other than env:/file: references are masked.
+ * Secret values never appear: header values other than env:/file: references are masked, and so
+ * are passwords in URLs (a `postgres://user:password@…` session store).
  */
 export function showConfig(loaded: LoadedConfig, env: Readonly<Record<string, string | undefined>>, terminal: Terminal): void {
   const lines: string[] = [];
@@ -46,6 +48,7 @@ function render(kind: string, value: unknown, secret: boolean): string {
 const secretTables = new Set(["headers", "env"]);
 
 function maskNested(value: unknown): unknown {
+  if (typeof value === "string") return redactUrlPasswords(value);
   if (Array.isArray(value)) return value.map(maskNested);
   if (value && typeof value === "object") {
     return Object.fromEntries(

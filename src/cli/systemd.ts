@@ -3,6 +3,7 @@ import type { Config } from "../config/index.ts";
 import { UsageError } from "../errors.ts";
 import { isLoopback, parseListen } from "../server/listen.ts";
 import { parseSessionsSpec } from "../sessions/index.ts";
+import { redactUrlPasswords } from "../util/redact-url.ts";
 import { escapeSettingPath, hiddenRootOf, quoteExecArg } from "./systemd-quote.ts";
 
 /** What the unit is generated from. */
@@ -51,6 +52,14 @@ export function renderUnit(input: UnitInput): { readonly text: string; readonly 
   const configFile = input.configFile === undefined ? undefined : resolve(input.cwd, input.configFile);
   if (configFile && hiddenRootOf(configFile)) {
     throw new UsageError(`the config file ${configFile} is under ${hiddenRootOf(configFile)}, which the service cannot see; move it to /etc/skiff/`);
+  }
+
+  const sessionsFlag = input.flags.get("sessions");
+  if (sessionsFlag !== undefined && redactUrlPasswords(sessionsFlag) !== sessionsFlag) {
+    throw new UsageError(
+      "--sessions holds a database password, which would be written into the unit file and shown by ps; " +
+        "leave it out of the URL and put PGPASSWORD=… in a root-only EnvironmentFile= (see docs/scale.md)",
+    );
   }
 
   const listen = parseListen(config.server.listen);

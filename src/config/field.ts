@@ -33,7 +33,7 @@ export function field<T extends z.ZodType>(schema: T, meta: FieldMeta): T {
 const durationText = z.string().transform((text, ctx) => {
   const ms = parseDuration(text);
   if (ms === undefined) {
-    ctx.addIssue({ code: "custom", message: `expected a duration like "250ms", "30s", "2m" or "1h", got "${text}"` });
+    ctx.addIssue({ code: "custom", message: `expected a duration like "250ms", "30s", "2m", "1h" or "30d", got "${text}"` });
     return z.NEVER;
   }
   return ms;

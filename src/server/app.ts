@@ -106,9 +106,11 @@ function findRoute(path: string): { route: Route; param: string } | undefined {
   return undefined;
 }
 
-/** The path of an absolute request URL, without building a URL object. */
+/** The path of a request URL, without building a URL object. */
 function pathOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
+  // Bun passes the bare path when a request has no Host header (HTTP/1.0 health checks, such as
+  // HAProxy's default httpchk).
+  const start = url.startsWith("/") ? 0 : url.indexOf("/", url.indexOf("//") + 2);
   if (start === -1) return "/";
   const query = url.indexOf("?", start);
   return query === -1 ? url.slice(start) : url.slice(start, query);

@@ -65,7 +65,10 @@ export function createServerMetrics(knownTools: readonly string[]): ServerMetric
       for (const family of [runs, runDuration, modelDuration, toolDuration, steps, tokens, requests]) family.render(out);
       renderGauge(out, "skiff_runs_in_flight", "Agent runs in progress.", gauges.runsInFlight);
       renderGauge(out, "skiff_draining", "1 while the server is shutting down.", gauges.draining ? 1 : 0);
-      renderGauge(out, "process_resident_memory_bytes", "Resident memory of this process.", process.memoryUsage.rss());
+      const memory = process.memoryUsage();
+      renderGauge(out, "process_resident_memory_bytes", "Resident memory of this process.", memory.rss);
+      renderGauge(out, "skiff_js_heap_used_bytes", "Live bytes of the JavaScript heap.", memory.heapUsed);
+      renderGauge(out, "skiff_js_heap_total_bytes", "Bytes the JavaScript heap holds, live or not yet collected.", memory.heapTotal);
       return `${out.join("\n")}\n`;
     },
   };

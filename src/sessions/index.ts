@@ -1,6 +1,8 @@
-/** Conversation storage: the SessionStore port. Adapters (memory.ts, sqlite.ts) are imported by path from wiring only. */
+/** Conversation storage: the SessionStore port. Adapters (memory.ts, sqlite.ts, postgres.ts) are imported by path from wiring only. */
 export {
   type CommitResult,
+  type ImportResult,
+  SessionExistsError,
   sessionIdPattern,
   sessionIdRule,
   type SessionStore,
@@ -10,3 +12,5 @@ export {
 } from "./store.ts";
 export { historyDropCount, trimHistory } from "./trim-history.ts";
 export { parseSessionsSpec, type SessionsSpec, type SpecContext, stateDirectory } from "./sessions-spec.ts";
+export { parseSessionLine, type ParsedSessionLine, sessionToJsonLine } from "./session-jsonl.ts";
+export { startSessionSweeper, type Sweeper, type SweeperOptions, sweepIntervalFor } from "./sweeper.ts";

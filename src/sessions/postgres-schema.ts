@@ -43,8 +43,11 @@ export const postgresSchemaVersion = latestVersion(postgresMigrations);
 /** Key of the advisory lock migrations hold: "skiff" in ASCII, so it is recognisable in pg_locks. */
 export const schemaLockKey = 0x736b696666;
 
-/** Brings the database to `postgresSchemaVersion`, or throws when it is newer than that. */
-export async function migratePostgres(sql: SQL, where: string, now: () => number): Promise<void> {
+/**
+ * Brings the database to the newest version of `migrations` (the real list unless a test passes
+ * its own), or throws when it is newer than that; on any failure the database keeps its old schema.
+ */
+export async function migratePostgres(sql: SQL, where: string, now: () => number, migrations: readonly Migration[] = postgresMigrations): Promise<void> {
   await sql.begin(async (tx) => {
     // Released at COMMIT or ROLLBACK, and by the server if this process dies: no stale lock.
     await tx`SELECT pg_advisory_xact_lock(${schemaLockKey}::bigint)`;
@@ -54,7 +57,7 @@ export async function migratePostgres(sql: SQL, where: string, now: () => number
       applied_at bigint NOT NULL
     )`;
     const [row] = await tx<{ v: number | null }[]>`SELECT MAX(version) AS v FROM skiff_schema_version`;
-    for (const migration of pendingMigrations(row?.v ?? 0, postgresMigrations, where)) {
+    for (const migration of pendingMigrations(row?.v ?? 0, migrations, where)) {
       await tx.unsafe(migration.sql).simple();
       await tx`INSERT INTO skiff_schema_version (version, description, applied_at) VALUES (${migration.version}, ${migration.description}, ${now()})`;
     }

@@ -3,61 +3,56 @@ import type { SQL } from "bun";
 import type { Message } from "../model/messages.ts";
 import { type ImportResult, SessionExistsError, type StoredSession } from "./store.ts";
 
-interface SessionRow {
+interface ExportRow {
   id: string;
   version: number;
   // bigint columns arrive as text unless the client asks for BigInt.
   created_at: string;
   updated_at: string;
+  body: string | null;
 }
 
-/** Sessions read per query while exporting. */
-const pageSize = 200;
+/** Rows fetched from the export cursor at a time. */
+const fetchSize = 1_000;
 /** Message rows per INSERT while importing; far below Postgres's 65,535 parameters per statement. */
 const insertChunk = 1_000;
 
 /**
- * Every session, ordered by id, from one REPEATABLE READ snapshot on a reserved connection:
- * replicas go on committing turns, and the export sees none of them half way.
+ * Every session, ordered by id byte by byte (as SQLite and the memory store order them, whatever
+ * the database's collation), from one REPEATABLE READ snapshot on a reserved connection: replicas
+ * go on committing turns, and the export sees none of them half way. One cursor over sessions
+ * joined with their messages streams the store without holding it in memory.
  */
 export async function* exportPostgresSessions(sql: SQL): AsyncGenerator<StoredSession> {
   const connection = await sql.reserve();
   try {
     await connection`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`;
-    let after = "";
+    await connection`
+      DECLARE skiff_export NO SCROLL CURSOR FOR
+      SELECT s.id, s.version, s.created_at, s.updated_at, m.body
+      FROM skiff_sessions s LEFT JOIN skiff_messages m ON m.session_id = s.id
+      ORDER BY s.id COLLATE "C", m.seq`;
+    let current: { row: ExportRow; messages: Message[] } | undefined;
     for (;;) {
-      const page = await connection<SessionRow[]>`
-        SELECT id, version, created_at, updated_at FROM skiff_sessions WHERE id > ${after} ORDER BY id LIMIT ${pageSize}`;
-      if (page.length === 0) break;
-      const last = page.at(-1)!.id;
-      // The page is exactly the sessions in (after, last], so one range scan of the primary key
-      // fetches all their messages.
-      const bodies = await connection<{ session_id: string; body: string }[]>`
-        SELECT session_id, body FROM skiff_messages WHERE session_id > ${after} AND session_id <= ${last} ORDER BY session_id, seq`;
-      const messages = new Map<string, Message[]>();
-      for (const row of bodies) {
-        const list = messages.get(row.session_id) ?? [];
-        list.push(JSON.parse(row.body) as Message);
-        messages.set(row.session_id, list);
+      const rows = await connection.unsafe<ExportRow[]>(`FETCH ${fetchSize} FROM skiff_export`);
+      for (const row of rows) {
+        if (current && current.row.id !== row.id) yield toSession(current.row, current.messages);
+        if (!current || current.row.id !== row.id) current = { row, messages: [] };
+        if (row.body !== null) current.messages.push(JSON.parse(row.body) as Message);
       }
-      for (const row of page) {
-        yield {
-          id: row.id,
-          messages: messages.get(row.id) ?? [],
-          version: row.version,
-          createdAt: Number(row.created_at),
-          updatedAt: Number(row.updated_at),
-        };
-      }
-      if (page.length < pageSize) break;
-      after = last;
+      if (rows.length < fetchSize) break;
     }
+    if (current) yield toSession(current.row, current.messages);
     await connection`COMMIT`;
   } finally {
     // Released inside an open transaction (the consumer stopped early), Bun closes the connection
-    // instead of pooling it, which ends the transaction too.
+    // instead of pooling it, which ends the transaction and its cursor too.
     await connection.release();
   }
+}
+
+function toSession(row: ExportRow, messages: Message[]): StoredSession {
+  return { id: row.id, messages, version: row.version, createdAt: Number(row.created_at), updatedAt: Number(row.updated_at) };
 }
 
 /** Writes `sessions` in one transaction: all or nothing. */

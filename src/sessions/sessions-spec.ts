@@ -1,8 +1,13 @@
 import { isAbsolute, join } from "node:path";
 import { ConfigError } from "../errors.ts";
+import { redactUrlPasswords } from "../util/redact-url.ts";
 
 /** Which store `server.sessions` names, with relative paths already resolved. */
-export type SessionsSpec = { readonly kind: "memory" } | { readonly kind: "sqlite"; readonly path: string };
+export type SessionsSpec =
+  | { readonly kind: "memory" }
+  | { readonly kind: "sqlite"; readonly path: string }
+  /** `url` may hold a password: print it only through redactUrlPasswords. */
+  | { readonly kind: "postgres"; readonly url: string };
 
 /** Where relative paths are resolved: systemd's `$STATE_DIRECTORY` when set, else the working directory. */
 export interface SpecContext {
@@ -12,8 +17,8 @@ export interface SpecContext {
 
 /**
  * Reads `server.sessions`: `memory`, `sqlite:PATH` (relative to `$STATE_DIRECTORY` when systemd
- * sets it, else to the working directory), or nothing for `fallback`. Postgres is named but not in
- * this build yet, and says so.
+ * sets it, else to the working directory), `postgres://…`/`postgresql://…`, or nothing for
+ * `fallback`. Errors never repeat a URL's password.
  */
 export function parseSessionsSpec(spec: string | undefined, fallback: SessionsSpec["kind"], context: SpecContext): SessionsSpec {
   const base = stateDirectory(context.env) ?? context.cwd;
@@ -24,10 +29,20 @@ export function parseSessionsSpec(spec: string | undefined, fallback: SessionsSp
     if (path === "") throw invalid(spec, 'sqlite: needs a file path, e.g. "sqlite:skiff.db"');
     return { kind: "sqlite", path: isAbsolute(path) ? path : join(base, path) };
   }
-  if (/^postgres(ql)?:\/\//.test(spec)) {
-    throw invalid(spec, "Postgres session stores are not in this build yet; use sqlite:PATH (or memory) for now");
-  }
+  if (/^postgres(ql)?:\/\//i.test(spec)) return { kind: "postgres", url: checkPostgresUrl(spec) };
   throw invalid(spec, 'expected "memory", "sqlite:PATH" or "postgres://…"');
+}
+
+function checkPostgresUrl(spec: string): string {
+  let url: URL;
+  try {
+    url = new URL(spec);
+  } catch {
+    throw invalid(spec, "is not a valid URL; expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (percent-encode special characters in the password)");
+  }
+  const socket = ["host", "path", "socket"].some((name) => url.searchParams.has(name));
+  if (url.hostname === "" && !socket) throw invalid(spec, "names no host; expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE");
+  return spec;
 }
 
 /** The first directory of systemd's `$STATE_DIRECTORY` (it may list several, colon-separated). */
@@ -37,5 +52,5 @@ export function stateDirectory(env: SpecContext["env"]): string | undefined {
 }
 
 function invalid(spec: string, message: string): ConfigError {
-  return new ConfigError([{ path: "server.sessions", message: `${message} (got "${spec}")` }]);
+  return new ConfigError([{ path: "server.sessions", message: `${message} (got "${redactUrlPasswords(spec)}")` }]);
 }

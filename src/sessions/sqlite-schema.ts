@@ -38,8 +38,12 @@ CREATE TABLE IF NOT EXISTS messages (
 /** The schema this binary writes. */
 export const sqliteSchemaVersion = latestVersion(sqliteMigrations);
 
-/** Brings the database to `sqliteSchemaVersion`, or throws when it is newer than that. */
-export function migrateSqlite(db: Database, where: string, now: () => number): void {
+/**
+ * Brings the database to the newest version of `migrations` (the real list unless a test passes
+ * its own), or throws when it is newer than that; on any failure the file keeps its old schema.
+ */
+export function migrateSqlite(db: Database, where: string, now: () => number, migrations: readonly Migration[] = sqliteMigrations): void {
+  const latest = latestVersion(migrations);
   db.exec("BEGIN IMMEDIATE");
   try {
     db.exec(`CREATE TABLE IF NOT EXISTS schema_version (
@@ -51,16 +55,16 @@ export function migrateSqlite(db: Database, where: string, now: () => number): v
     // Files from before the schema_version table kept their version in PRAGMA user_version only.
     const current = recorded ?? db.query<{ user_version: number }, []>("PRAGMA user_version").get()?.user_version ?? 0;
     const record = db.query("INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)");
-    if (recorded === null && current > 0 && current <= sqliteSchemaVersion) {
-      for (const migration of sqliteMigrations.filter((m) => m.version <= current)) record.run(migration.version, `${migration.description} (before schema_version)`, now());
+    if (recorded === null && current > 0 && current <= latest) {
+      for (const migration of migrations.filter((m) => m.version <= current)) record.run(migration.version, `${migration.description} (before schema_version)`, now());
     }
-    for (const migration of pendingMigrations(current, sqliteMigrations, where)) {
+    for (const migration of pendingMigrations(current, migrations, where)) {
       db.exec(migration.sql);
       record.run(migration.version, migration.description, now());
     }
     // Kept in step so a skiff from before the schema_version table, which reads only user_version,
     // refuses a newer file instead of writing into it.
-    db.exec(`PRAGMA user_version = ${Math.max(current, sqliteSchemaVersion)}`);
+    db.exec(`PRAGMA user_version = ${Math.max(current, latest)}`);
     db.exec("COMMIT");
   } catch (error) {
     db.exec("ROLLBACK");

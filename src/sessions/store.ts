@@ -57,7 +57,8 @@ export interface SessionStore {
   delete(id: string): Promise<boolean>;
   /**
    * Deletes up to `limit` sessions whose last turn is older than `updatedBefore` (epoch ms), oldest
-   * first, and says how many went. Sessions a commit holds right now are skipped, never waited for.
+   * first, and says how many went. Where rows are locked (Postgres), a session whose turn is being
+   * committed right now is skipped rather than waited for.
    */
   deleteExpired(updatedBefore: number, limit: number): Promise<number>;
   /** Every session, ordered by id, read from one consistent snapshot (a backup or an upgrade path). */

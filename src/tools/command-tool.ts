@@ -78,6 +78,8 @@ export function createCommandTool(entry: CommandToolEntry, options: CommandToolO
           code: "command_spawn_failed",
           cause: error,
         });
+      } finally {
+        deadline.dispose();
       }
       if (outcome.exitCode !== 0) {
         const how = outcome.exitCode === null ? `was killed by ${outcome.signalCode ?? "a signal"}` : `exited with code ${outcome.exitCode}`;

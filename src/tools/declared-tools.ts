@@ -3,7 +3,6 @@ import type { SecretSources } from "../config/secrets.ts";
 import { ConfigError, type Issue } from "../errors.ts";
 import { createCommandTool } from "./command-tool.ts";
 import { createHttpTool } from "./http-tool.ts";
-import { startMcpServers } from "./mcp/mcp-tools.ts";
 import type { Semaphore } from "../util/semaphore.ts";
 import type { FetchFn } from "./outbound.ts";
 import type { Tool } from "./tool.ts";
@@ -62,6 +61,9 @@ export async function buildDeclaredTools(config: Config, options: DeclaredToolsO
   if (issues.length > 0) throw new ConfigError(issues);
   if (config.mcp.length === 0) return { tools, close: async () => {} };
 
+  // Loaded only when an MCP server is declared: the MCP SDK (and the JSON Schema validator it
+  // brings) costs start-up time and resident memory that most deployments never need.
+  const { startMcpServers } = await import("./mcp/mcp-tools.ts");
   const mcp = await startMcpServers(
     config.mcp,
     { ...common, env: options.env, cwd: options.cwd, clientInfo: options.client, outbound },

@@ -5,7 +5,7 @@ import { formatDuration, formatSize } from "../util/duration.ts";
 import { compileParameters } from "./json-schema.ts";
 import type { Semaphore } from "../util/semaphore.ts";
 import { boundedRun, describeUrl, type FetchFn, networkReason, ownLimit, withTimeout } from "./outbound.ts";
-import { readLimited } from "./read-limited.ts";
+import { readLimited, readResponseLimited } from "./read-limited.ts";
 import { type Tool, type ToolContext, ToolFailure } from "./tool.ts";
 
 /** One `[[tools.http]]` entry, validated. */
@@ -73,7 +73,7 @@ export function createHttpTool(entry: HttpToolEntry, options: HttpToolOptions): 
         { code: "http_tool_status" },
       );
     }
-    const { bytes, complete } = await readLimited(response.body, entry.max_response);
+    const { bytes, complete } = await readResponseLimited(response, entry.max_response);
     if (!complete) {
       throw new ToolFailure(
         `the response of ${target} is larger than ${formatSize(entry.max_response)} (max_response of tool "${entry.name}"); raise max_response or make the service answer less`,
@@ -90,7 +90,8 @@ export function createHttpTool(entry: HttpToolEntry, options: HttpToolOptions): 
     type: "extension",
     source: "http",
     parallel: entry.parallel,
-    ...(entry.timeout === undefined ? {} : { timeoutMs: entry.timeout }),
+    // The tool always enforces its deadline (entry timeout, else tool_timeout), so the loop need not.
+    timeoutMs,
     async execute(args, context) {
       const valid = parameters.validate(args);
       const deadline = withTimeout(context.signal, timeoutMs);
@@ -106,6 +107,8 @@ export function createHttpTool(entry: HttpToolEntry, options: HttpToolOptions): 
         }
         if (error instanceof ToolFailure) throw error;
         throw new ToolFailure(`could not reach ${target}: ${networkReason(error)}`, { code: "http_tool_unreachable", cause: error });
+      } finally {
+        deadline.dispose();
       }
     },
   };

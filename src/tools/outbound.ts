@@ -51,10 +51,7 @@ export function ownLimit(entry: { readonly max_concurrent?: number | undefined }
 }
 
 /** Joins the caller's signal with a timeout of this tool's own, and tells which one fired. */
-export function withTimeout(signal: AbortSignal, timeoutMs: number): { signal: AbortSignal; timedOut: () => boolean } {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  return { signal: AbortSignal.any([signal, timeout]), timedOut: () => timeout.aborted && !signal.aborted };
-}
+export { deadline as withTimeout } from "../util/deadline.ts";
 
 /** A URL for messages: scheme, host and path, without credentials or a query that may hold secrets. */
 export function describeUrl(url: URL | string): string {

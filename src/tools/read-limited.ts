@@ -12,6 +12,24 @@ export interface LimitedBody {
  */
 export async function readLimited(body: ReadableStream<Uint8Array> | null, limit: number): Promise<LimitedBody> {
   if (body === null) return { bytes: new Uint8Array(0), complete: true };
+  return readStream(body, limit);
+}
+
+/**
+ * Reads a whole response when its Content-Length says it fits (Bun then reads it natively, with
+ * no stream objects: the common case of a small JSON answer), and as a limited stream otherwise.
+ */
+export async function readResponseLimited(response: Response, limit: number): Promise<LimitedBody> {
+  const declared = Number(response.headers.get("content-length") ?? Number.NaN);
+  if (Number.isInteger(declared) && declared >= 0 && declared <= limit && response.headers.get("content-encoding") === null) {
+    const bytes = await response.bytes();
+    // A server that sent more than it declared is cut to the limit all the same.
+    return bytes.byteLength <= limit ? { bytes, complete: true } : { bytes: bytes.subarray(0, limit), complete: false };
+  }
+  return readLimited(response.body, limit);
+}
+
+async function readStream(body: ReadableStream<Uint8Array>, limit: number): Promise<LimitedBody> {
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;

@@ -1,7 +1,7 @@
-/** Durations and sizes as people write them in config: "250ms", "30s", "2m", "1h", "1MiB". */
+/** Durations and sizes as people write them in config: "250ms", "30s", "2m", "1h", "30d", "1MiB". */
 
-const durationUnits: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const durationPattern = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+const durationUnits: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const durationPattern = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 
 /** Parses "30s" into 30000 (ms). Returns undefined when the text is not a duration. */
 export function parseDuration(text: string): number | undefined {
@@ -11,7 +11,7 @@ export function parseDuration(text: string): number | undefined {
   if (rest === "0") return 0;
   // Compound forms like "1m30s" are read piece by piece.
   while (rest.length > 0) {
-    const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)/.exec(rest);
+    const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)/.exec(rest);
     if (!match) return undefined;
     total += Number(match[1]) * durationUnits[match[2]!]!;
     rest = rest.slice(match[0].length);
@@ -24,8 +24,10 @@ export function isSimpleDuration(text: string): boolean {
   return durationPattern.test(text);
 }
 
-/** Formats ms compactly for messages: 250ms, 1.5s, 2m, 1h30m. */
+/** Formats ms compactly for messages: 250ms, 1.5s, 2m, 1h30m, 30d. */
 export function formatDuration(ms: number): string {
+  // Whole days only: "36h" reads better than "1d12h".
+  if (ms >= 86_400_000 && ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
   if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${Number((ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1))}s`;
   if (ms < 3_600_000) {

@@ -70,6 +70,15 @@ describe("renderUnit", () => {
     expect(() => renderUnit(input({}, { configFile: "/root/skiff.toml" }))).toThrow(/the service cannot see/);
   });
 
+  it("refuses a --sessions URL with a password, which the unit file and ps would show, and never repeats it", () => {
+    const withPassword = () => renderUnit(input({ sessions: "postgres://skiff:hunter2@db/skiff" }));
+    expect(withPassword).toThrow(/--sessions holds a database password.*PGPASSWORD=… in a root-only EnvironmentFile=/);
+    expect(withPassword).not.toThrow(/hunter2/);
+    const unit = renderUnit(input({ sessions: "postgres://skiff@db/skiff" })).text;
+    expect(unit).toContain("ExecStart=/usr/local/bin/skiff serve --sessions postgres://skiff@db/skiff");
+    expect(unit).not.toContain("ReadWritePaths=");
+  });
+
   it("grants only what the settings need: a low port, a database outside the state directory", () => {
     const low = renderUnit(input({ listen: "127.0.0.1:80", sessions: "sqlite:/srv/data/s.db" })).text.split("\n");
     expect(low).toContain("AmbientCapabilities=CAP_NET_BIND_SERVICE");

@@ -107,7 +107,7 @@ describe("loadConfig", () => {
 
   it("names the env var for a bad env value", () => {
     expect(issues(loadConfig(sources({ env: { SKIFF_TIMEOUT: "soon" } })))).toEqual([
-      { path: "timeout", source: "env SKIFF_TIMEOUT", message: 'expected a duration like "250ms", "30s", "2m" or "1h", got "soon"' },
+      { path: "timeout", source: "env SKIFF_TIMEOUT", message: 'expected a duration like "250ms", "30s", "2m", "1h" or "30d", got "soon"' },
     ]);
     expect(issues(loadConfig(sources({ env: { SKIFF_TOOLS_FS_WRITE: "maybe" } })))[0]!.message).toBe(
       'expected true or false, got "maybe"',

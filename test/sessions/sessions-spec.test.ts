@@ -20,6 +20,15 @@ describe("parseSessionsSpec", () => {
   it("names the key and the accepted forms for anything else", () => {
     expect(() => parseSessionsSpec("redis://x", "sqlite", local)).toThrow(/server\.sessions.*"memory", "sqlite:PATH" or "postgres:\/\/…" \(got "redis:\/\/x"\)/s);
     expect(() => parseSessionsSpec("sqlite:", "sqlite", local)).toThrow(/needs a file path/);
-    expect(() => parseSessionsSpec("postgres://db/skiff", "sqlite", local)).toThrow(/not in this build yet/);
+  });
+
+  it("takes postgres:// and postgresql:// URLs, and never repeats their password in an error", () => {
+    expect(parseSessionsSpec("postgres://skiff:pw@db:5432/skiff", "sqlite", local)).toEqual({ kind: "postgres", url: "postgres://skiff:pw@db:5432/skiff" });
+    expect(parseSessionsSpec("postgresql://db/skiff", "sqlite", local)).toEqual({ kind: "postgres", url: "postgresql://db/skiff" });
+    expect(parseSessionsSpec("postgres:///skiff?host=/run/postgresql", "sqlite", local).kind).toBe("postgres");
+    const noHost = () => parseSessionsSpec("postgres://skiff:hunter2@/skiff", "sqlite", local);
+    expect(noHost).toThrow(/server\.sessions: is not a valid URL; expected postgres:\/\/USER\[:PASSWORD\]@HOST\[:PORT\]\/DATABASE .*\(got "postgres:\/\/skiff:\*\*\*\*@\/skiff"\)/);
+    expect(noHost).not.toThrow(/hunter2/);
+    expect(() => parseSessionsSpec("postgres:///skiff", "sqlite", local)).toThrow(/names no host/);
   });
 });

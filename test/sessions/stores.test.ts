@@ -3,10 +3,9 @@ import { afterEach, describe, expect, it } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Message } from "../../src/model/messages.ts";
-import type { SessionStore } from "../../src/sessions/index.ts";
 import { createMemorySessionStore } from "../../src/sessions/memory.ts";
 import { createSqliteSessionStore } from "../../src/sessions/sqlite.ts";
+import { describeSessionStoreContract, turn1, turn2 } from "./store-contract.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -18,68 +17,8 @@ function tempDir(): string {
   return dir;
 }
 
-const turn1: Message[] = [
-  { role: "user", content: "what is 2+2?" },
-  { role: "assistant", content: null, tool_calls: [{ id: "c1", name: "calc", arguments: '{"expression":"2+2"}' }] },
-  { role: "tool", tool_call_id: "c1", content: '{"result":4}' },
-  { role: "assistant", content: "4" },
-];
-const turn2: Message[] = [
-  { role: "user", content: "and 3+3?" },
-  { role: "assistant", content: "6" },
-];
-
-const stores: [string, () => SessionStore][] = [
-  ["memory", () => createMemorySessionStore()],
-  ["sqlite", () => createSqliteSessionStore(join(tempDir(), "s.db"))],
-];
-
-for (const [name, open] of stores) {
-  describe(`SessionStore (${name})`, () => {
-    it("creates a session on its first turn and appends later turns", async () => {
-      const store = open();
-      expect(await store.get("a")).toBeUndefined();
-      expect(await store.commitTurn("a", { expectedVersion: 0, messages: turn1, maxMessages: 100 })).toEqual({ ok: true, version: 1 });
-      expect(await store.commitTurn("a", { expectedVersion: 1, messages: turn2, maxMessages: 100 })).toEqual({ ok: true, version: 2 });
-      const session = await store.get("a");
-      expect(session?.messages).toEqual([...turn1, ...turn2]);
-      expect(session?.version).toBe(2);
-      expect(session!.updatedAt).toBeGreaterThanOrEqual(session!.createdAt);
-      await store.close();
-    });
-
-    it("refuses a turn that started from an older version, and writes nothing of it", async () => {
-      const store = open();
-      await store.commitTurn("a", { expectedVersion: 0, messages: turn1, maxMessages: 100 });
-      expect(await store.commitTurn("a", { expectedVersion: 0, messages: turn2, maxMessages: 100 })).toEqual({
-        ok: false,
-        reason: "conflict",
-        version: 1,
-      });
-      expect((await store.get("a"))?.messages).toEqual(turn1);
-      await store.close();
-    });
-
-    it("drops the oldest whole turns beyond maxMessages", async () => {
-      const store = open();
-      await store.commitTurn("a", { expectedVersion: 0, messages: turn1, maxMessages: 5 });
-      await store.commitTurn("a", { expectedVersion: 1, messages: turn2, maxMessages: 5 });
-      expect((await store.get("a"))?.messages).toEqual(turn2);
-      await store.close();
-    });
-
-    it("deletes a session, and says when there was none", async () => {
-      const store = open();
-      await store.commitTurn("a", { expectedVersion: 0, messages: turn2, maxMessages: 10 });
-      expect(await store.delete("a")).toBe(true);
-      expect(await store.get("a")).toBeUndefined();
-      expect(await store.delete("a")).toBe(false);
-      // A deleted session starts again at version 0.
-      expect(await store.commitTurn("a", { expectedVersion: 0, messages: turn2, maxMessages: 10 })).toEqual({ ok: true, version: 1 });
-      await store.close();
-    });
-  });
-}
+describeSessionStoreContract("memory", ({ now }) => createMemorySessionStore(now ? { now } : {}));
+describeSessionStoreContract("sqlite", ({ now }) => createSqliteSessionStore(join(tempDir(), "s.db"), now ? { now } : {}));
 
 describe("createSqliteSessionStore", () => {
   it("keeps sessions across reopening, in WAL mode, in a pinned row format", async () => {
@@ -94,7 +33,11 @@ describe("createSqliteSessionStore", () => {
 
     const db = new Database(path, { readonly: true });
     expect(db.query("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" });
-    expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 1 });
+    expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 2 });
+    expect(db.query("SELECT version, description FROM schema_version ORDER BY version").all()).toEqual([
+      { version: 1, description: "sessions and their messages" },
+      { version: 2, description: "index sessions by last update, for the session_ttl sweep" },
+    ]);
     expect(db.query("SELECT * FROM sessions").all()).toEqual([
       { id: "chat-1", version: 1, created_at: 1_700_000_000_000, updated_at: 1_700_000_000_000 },
     ]);
@@ -138,6 +81,8 @@ describe("createSqliteSessionStore", () => {
     const db = new Database(path, { create: true });
     db.exec("PRAGMA user_version = 99");
     db.close();
-    expect(() => createSqliteSessionStore(path)).toThrow(/newer skiff \(schema 99/);
+    expect(() => createSqliteSessionStore(path)).toThrow(
+      `the session database ${path} has schema version 99, but this skiff only knows versions up to 2: a newer skiff has migrated it.`,
+    );
   });
 });

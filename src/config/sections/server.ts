@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { duration, field, size } from "../field.ts";
+import { duration, field, optionalDuration, size } from "../field.ts";
 
 const serve = ["serve", "systemd"] as const;
 
@@ -38,8 +38,13 @@ export const serverSection = z
       kind: "string",
       flag: "sessions",
       placeholder: "STORE",
-      commands: [...serve, "chat"],
+      commands: [...serve, "chat", "sessions"],
       help: "memory | sqlite:PATH | postgres://… (serve default: sqlite under $STATE_DIRECTORY or ./skiff.db)",
+    }),
+    session_ttl: optionalDuration({
+      flag: "session-ttl",
+      commands: [...serve, "chat"],
+      help: 'Delete sessions with no new turn for this long, e.g. "30d" (default: keep forever; "0" too)',
     }),
     max_history_messages: field(z.number().int().min(2).default(200), {
       kind: "int",

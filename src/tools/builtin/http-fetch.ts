@@ -79,6 +79,8 @@ export function createHttpFetchTool(options: HttpFetchOptions) {
         }
         if (error instanceof ToolFailure || error instanceof ToolInputError) throw error;
         throw new ToolFailure(`could not fetch ${describeUrl(url)}: ${networkReason(error)}`, { code: "fetch_failed", cause: error });
+      } finally {
+        deadline.dispose();
       }
     },
   });

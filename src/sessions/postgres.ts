@@ -1,0 +1,160 @@
+/**
+ * Sessions in PostgreSQL through Bun's built-in client (Bun.sql), so several `skiff serve`
+ * replicas behind a load balancer share conversations. Only postgres*.ts files import Bun.sql.
+ *
+ * A turn is one transaction: claim the session's next version (a conditional UPDATE, or an INSERT
+ * for a new session, which row-locks it), append the messages, trim the history, COMMIT. Two
+ * replicas committing on one version serialize on that row lock and the second gets a conflict;
+ * a replica killed mid-commit has its transaction rolled back by the server.
+ */
+import { SQL } from "bun";
+import type { Message } from "../model/messages.ts";
+import { redactUrlPasswords } from "../util/redact-url.ts";
+import { migratePostgres } from "./postgres-schema.ts";
+import { exportPostgresSessions, importPostgresSessions } from "./postgres-transfer.ts";
+import { type CommitResult, type SessionStore, SessionStoreError, type StoredSession } from "./store.ts";
+import { historyDropCount } from "./trim-history.ts";
+
+/** Knobs for tests and tuning; the defaults suit a replica. */
+export interface PostgresStoreOptions {
+  readonly now?: () => number;
+  /** Connections per replica (default 10): a commit holds one for a few round trips only. */
+  readonly maxConnections?: number;
+  /** Seconds to wait for a connection to open (default 10). */
+  readonly connectTimeoutSec?: number;
+}
+
+/**
+ * Connects, migrates the schema (refusing one newer than this binary knows) and returns the store.
+ * The URL's password never appears in the description, errors or logs.
+ */
+export async function createPostgresSessionStore(url: string, options: PostgresStoreOptions = {}): Promise<SessionStore> {
+  const now = options.now ?? Date.now;
+  const where = redactUrlPasswords(url);
+  const fail = (what: string, error: unknown) =>
+    error instanceof SessionStoreError ? error : new SessionStoreError(`could not ${what} in the session database ${where}: ${describePostgresError(error)}`, { cause: error });
+
+  let sql: SQL;
+  try {
+    sql = new SQL(url, { max: options.maxConnections ?? 10, connectionTimeout: options.connectTimeoutSec ?? 10, idleTimeout: 60 });
+  } catch (error) {
+    throw fail("connect", error);
+  }
+  try {
+    await migratePostgres(sql, where, now);
+  } catch (error) {
+    await sql.close({ timeout: 0 }).catch(() => {});
+    throw fail("open (connect and migrate the schema)", error);
+  }
+
+  const guard = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      throw fail(what, error);
+    }
+  };
+
+  return {
+    description: where,
+    get: (id) =>
+      guard("read a session", async (): Promise<StoredSession | undefined> => {
+        // One statement, so the version and the messages come from one snapshot.
+        const rows = await sql<{ version: number; created_at: string; updated_at: string; body: string | null }[]>`
+          SELECT s.version, s.created_at, s.updated_at, m.body
+          FROM skiff_sessions s LEFT JOIN skiff_messages m ON m.session_id = s.id
+          WHERE s.id = ${id} ORDER BY m.seq`;
+        const first = rows[0];
+        if (!first) return undefined;
+        const messages = rows.flatMap((row) => (row.body === null ? [] : [JSON.parse(row.body) as Message]));
+        return { id, messages, version: first.version, createdAt: Number(first.created_at), updatedAt: Number(first.updated_at) };
+      }),
+
+    commitTurn: (id, turn) =>
+      guard("save a turn", () =>
+        sql.begin(async (tx): Promise<CommitResult> => {
+          const at = now();
+          const claimed =
+            turn.expectedVersion === 0
+              ? await tx<{ version: number }[]>`
+                  INSERT INTO skiff_sessions (id, version, created_at, updated_at) VALUES (${id}, 1, ${at}, ${at})
+                  ON CONFLICT (id) DO NOTHING RETURNING version`
+              : await tx<{ version: number }[]>`
+                  UPDATE skiff_sessions SET version = version + 1, updated_at = ${at}
+                  WHERE id = ${id} AND version = ${turn.expectedVersion} RETURNING version`;
+          const version = claimed[0]?.version;
+          if (version === undefined) {
+            const [current] = await tx<{ version: number }[]>`SELECT version FROM skiff_sessions WHERE id = ${id}`;
+            return { ok: false, reason: "conflict", version: current?.version ?? 0 };
+          }
+          const existing = await tx<{ seq: number; role: Message["role"] }[]>`
+            SELECT seq, role FROM skiff_messages WHERE session_id = ${id} ORDER BY seq`;
+          let seq = existing.at(-1)?.seq ?? 0;
+          const rows = turn.messages.map((message) => ({ session_id: id, seq: ++seq, role: message.role, body: JSON.stringify(message) }));
+          if (rows.length > 0) await tx`INSERT INTO skiff_messages ${tx(rows)}`;
+          const all = [...existing, ...rows];
+          const drop = historyDropCount(
+            all.map((row) => row.role),
+            turn.maxMessages,
+          );
+          if (drop > 0) await tx`DELETE FROM skiff_messages WHERE session_id = ${id} AND seq < ${drop < all.length ? all[drop]!.seq : seq + 1}`;
+          return { ok: true, version };
+        }),
+      ),
+
+    delete: (id) => guard("delete a session", async () => (await sql`DELETE FROM skiff_sessions WHERE id = ${id}`).count > 0),
+
+    deleteExpired: (updatedBefore, limit) =>
+      guard("delete expired sessions", async () => {
+        // SKIP LOCKED: a session whose turn is being committed right now is not expired; every
+        // replica sweeps, and none waits for another.
+        const deleted = await sql`
+          WITH doomed AS (
+            SELECT id FROM skiff_sessions WHERE updated_at < ${updatedBefore}
+            ORDER BY updated_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+          DELETE FROM skiff_sessions s USING doomed WHERE s.id = doomed.id`;
+        return deleted.count;
+      }),
+
+    async *exportSessions() {
+      try {
+        yield* exportPostgresSessions(sql);
+      } catch (error) {
+        throw fail("export sessions", error);
+      }
+    },
+
+    async importSessions(sessions, { replace }) {
+      try {
+        return await importPostgresSessions(sql, sessions, replace, where);
+      } catch (error) {
+        // Errors of the input (a bad line) pass through as they are; only database errors are wrapped.
+        throw isPostgresError(error) ? fail("import sessions", error) : error;
+      }
+    },
+
+    close: () => guard("close", () => sql.close({ timeout: 5 })),
+  };
+}
+
+function isPostgresError(error: unknown): boolean {
+  return error instanceof SQL.PostgresError || (error instanceof Error && error.name === "PostgresError");
+}
+
+/** The server's or Bun's message with its code, and what to check for the common failures. */
+export function describePostgresError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = "errno" in error && typeof error.errno === "string" ? error.errno : "code" in error && typeof error.code === "string" ? error.code : undefined;
+  const hint = code === undefined ? undefined : hints[code];
+  return `${redactUrlPasswords(error.message)}${code ? ` (${code})` : ""}${hint ? `; ${hint}` : ""}`;
+}
+
+const hints: Readonly<Record<string, string>> = {
+  ERR_POSTGRES_CONNECTION_REFUSED: "is PostgreSQL running and reachable at that host and port?",
+  ERR_POSTGRES_CONNECTION_TIMEOUT: "is the host right, and does a firewall let the connection through?",
+  ERR_POSTGRES_TLS_NOT_AVAILABLE: "the server offers no TLS: enable ssl on it, or drop sslmode=require from the URL on a trusted network",
+  "28P01": "check the password (in the URL, or PGPASSWORD when the URL has none)",
+  "28000": "the server refused this user or address (pg_hba.conf), or the role does not exist",
+  "3D000": "create the database (createdb NAME) or name an existing one in the URL",
+  "42501": "the user needs CREATE on the database's schema to set up skiff's tables, and read/write on them",
+};

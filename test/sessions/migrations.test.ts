@@ -1,0 +1,139 @@
+import { Database } from "bun:sqlite";
+import { SQL } from "bun";
+import { afterAll, afterEach, describe, expect, it } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseSessionLine, type SessionStore, sessionToJsonLine, type StoredSession } from "../../src/sessions/index.ts";
+import { createPostgresSessionStore } from "../../src/sessions/postgres.ts";
+import { migratePostgres, postgresMigrations } from "../../src/sessions/postgres-schema.ts";
+import type { Migration } from "../../src/sessions/schema-version.ts";
+import { createSqliteSessionStore } from "../../src/sessions/sqlite.ts";
+import { migrateSqlite, sqliteMigrations } from "../../src/sessions/sqlite-schema.ts";
+import { dropDatabases, freshDatabase, testPostgres } from "../helpers/postgres.ts";
+
+const pg = await testPostgres();
+afterAll(() => dropDatabases(pg));
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+const fixtures = join(import.meta.dir, "../fixtures");
+/** A file as the first SQLite schema wrote it (made with that release's code). */
+const schemaV1 = await Bun.file(join(fixtures, "sessions-v1.sql")).text();
+/** What `skiff sessions export` must print for it: every session and message, in the pinned line format. */
+const expectedExport = await Bun.file(join(fixtures, "sessions-export.jsonl")).text();
+
+function v1File(): string {
+  const dir = mkdtempSync(join(tmpdir(), "skiff-migrate-"));
+  dirs.push(dir);
+  const path = join(dir, "skiff.db");
+  const db = new Database(path);
+  db.exec(schemaV1);
+  db.close();
+  return path;
+}
+
+async function exportText(store: SessionStore): Promise<string> {
+  let text = "";
+  for await (const session of store.exportSessions()) text += `${sessionToJsonLine(session)}\n`;
+  return text;
+}
+
+async function* fixtureSessions(): AsyncGenerator<StoredSession> {
+  for (const line of expectedExport.trim().split("\n")) {
+    const parsed = parseSessionLine(line);
+    if (!parsed.ok) throw new Error(parsed.message);
+    yield parsed.session;
+  }
+}
+
+const rawMessages = (path: string) => {
+  const db = new Database(path, { readonly: true });
+  const rows = db.query("SELECT session_id, seq, role, body FROM messages ORDER BY session_id, seq").all();
+  db.close();
+  return rows;
+};
+
+describe("schema migrations", () => {
+  it("number the steps 1..n in both stores, with the same meaning", () => {
+    expect(sqliteMigrations.map((m) => m.version)).toEqual(sqliteMigrations.map((_, i) => i + 1));
+    expect(postgresMigrations.map((m) => [m.version, m.description])).toEqual(sqliteMigrations.map((m) => [m.version, m.description]));
+  });
+
+  it("migrate a schema-1 SQLite file to schema 2 keeping every message, byte for byte", async () => {
+    const path = v1File();
+    const before = rawMessages(path);
+    expect(before).toHaveLength(17);
+
+    const store = createSqliteSessionStore(path, { now: () => 1_800_000_000_000 });
+    expect(await exportText(store)).toBe(expectedExport);
+    // Turns go on where the old file left off (its trimmed history starts at seq 13).
+    expect((await store.commitTurn("trimmed.session:1", { expectedVersion: 5, messages: [{ role: "user", content: "6*6?" }], maxMessages: 200 })).ok).toBe(true);
+    await store.close();
+
+    const after = rawMessages(path);
+    expect(after.slice(0, before.length)).toEqual(before);
+    expect(after.at(-1)).toMatchObject({ session_id: "trimmed.session:1", seq: 21 });
+    const db = new Database(path, { readonly: true });
+    expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 2 });
+    expect(db.query("SELECT version, description FROM schema_version ORDER BY version").all()).toEqual([
+      { version: 1, description: "sessions and their messages (before schema_version)" },
+      { version: 2, description: "index sessions by last update, for the session_ttl sweep" },
+    ]);
+    expect(db.query("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'sessions_by_updated_at'").all()).toHaveLength(1);
+    db.close();
+  });
+
+  it("leave a SQLite file at its old schema when a step fails", () => {
+    const path = v1File();
+    const broken: Migration[] = [...sqliteMigrations, { version: 3, description: "broken", sql: "CREATE TABLE extra (x INTEGER); SELECT * FROM no_such_table;" }];
+    const db = new Database(path);
+    expect(() => migrateSqlite(db, path, Date.now, broken)).toThrow(/no such table: no_such_table/);
+    expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 1 });
+    expect(db.query("SELECT name FROM sqlite_master WHERE name IN ('schema_version', 'extra', 'sessions_by_updated_at')").all()).toEqual([]);
+    db.close();
+    expect(rawMessages(path)).toHaveLength(17);
+  });
+
+  it.skipIf(!pg)("leave a Postgres database at its old schema when a step fails", async () => {
+    const url = await freshDatabase(pg!);
+    const sql = new SQL(url, { max: 1 });
+    try {
+      await migratePostgres(sql, "test", Date.now, postgresMigrations.slice(0, 1));
+      const broken: Migration[] = [...postgresMigrations, { version: 3, description: "broken", sql: "CREATE TABLE extra (x int); SELECT * FROM no_such_table;" }];
+      await expect(migratePostgres(sql, "test", Date.now, broken)).rejects.toThrow(/no_such_table/);
+      expect(await sql`SELECT max(version)::int AS v FROM skiff_schema_version`).toEqual([{ v: 1 }]);
+      expect(await sql`SELECT to_regclass('extra') AS t, to_regclass('skiff_sessions_by_updated_at') AS i`).toEqual([{ t: null, i: null }]);
+    } finally {
+      await sql.close();
+    }
+  });
+
+  it.skipIf(!pg)("carry a migrated SQLite store into Postgres and back out, identical", async () => {
+    const sqlite = createSqliteSessionStore(v1File());
+    const postgres = await createPostgresSessionStore(await freshDatabase(pg!));
+    try {
+      const source = sqlite.exportSessions();
+      expect(await postgres.importSessions(source, { replace: false })).toEqual({ imported: 3, replaced: 0 });
+      expect(await exportText(postgres)).toBe(expectedExport);
+      // And from Postgres into an empty SQLite file.
+      const dir = mkdtempSync(join(tmpdir(), "skiff-migrate-"));
+      dirs.push(dir);
+      const back = createSqliteSessionStore(join(dir, "back.db"));
+      await back.importSessions(postgres.exportSessions(), { replace: false });
+      expect(await exportText(back)).toBe(expectedExport);
+      await back.close();
+    } finally {
+      await sqlite.close();
+      await postgres.close();
+    }
+  });
+
+  it("parse the pinned export back to the same sessions", async () => {
+    let text = "";
+    for await (const session of fixtureSessions()) text += `${sessionToJsonLine(session)}\n`;
+    expect(text).toBe(expectedExport);
+  });
+});
