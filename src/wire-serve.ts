@@ -1,6 +1,6 @@
 /**
  * Composition of `skiff serve`: reads the token, opens the session store, builds the runtime and
- * the app, listens, and shuts down gracefully on SIGTERM/SIGINT. Like wire.ts, only main.ts
+ * the app, listens, and shuts down gracefully on SIGTERM/SIGINT. Like wire.ts, only dispatch.ts
  * imports it: it is where the server meets concrete adapters.
  */
 import { runLimits } from "./cli/run-limits.ts";

@@ -1,4 +1,4 @@
-/** Wiring for the commands that open the session store besides serve: `skiff chat --session ID` and `skiff sessions`. Like wire.ts, only main.ts imports it. */
+/** Wiring for the commands that open the session store besides serve: `skiff chat --session ID` and `skiff sessions`. Like wire.ts, only dispatch.ts imports it. */
 import { existsSync } from "node:fs";
 import { ChatSession } from "./cli/chat-session.ts";
 import type { Terminal } from "./cli/io.ts";

@@ -1,5 +1,5 @@
 /**
- * Builds the concrete adapters (model, tools, tracer) from a validated Config. Only main.ts
+ * Builds the concrete adapters (model, tools, tracer) from a validated Config. Only dispatch.ts
  * imports this file: it is the one place where ports meet their implementations.
  */
 import type { Config } from "./config/index.ts";

@@ -2,7 +2,7 @@ import { buildInfo } from "../build-info.ts";
 import type { Terminal } from "./io.ts";
 
 /** `skiff version`. */
-export function printVersion(json: boolean, terminal: Terminal): void {
+export function printVersion(json: boolean, terminal: Pick<Terminal, "out">): void {
   if (json) {
     terminal.out(
       `${JSON.stringify({ version: buildInfo.version, commit: buildInfo.commit, build_date: buildInfo.buildDate, bun: buildInfo.bunVersion, target: buildInfo.target })}\n`,

@@ -3,7 +3,8 @@
  * llama.cpp server, LiteLLM…), built on the `openai` SDK. The only file in src/ that imports it.
  * The SDK sends requests and parses SSE; skiff owns retries (retry-policy.ts), timeouts and spans.
  */
-import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from "openai";
+import type OpenAI from "openai";
+import { APIConnectionError, APIConnectionTimeoutError, APIError } from "openai/error";
 import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
 import { buildInfo } from "../build-info.ts";
 import { ConfigError } from "../errors.ts";
@@ -69,25 +70,32 @@ export function createOpenAIModel(options: OpenAIModelOptions): Model {
       { path: "base_url", message: `expected an http(s) URL such as https://api.openai.com/v1, got "${options.baseURL}"` },
     ]);
   }
-  const client = new OpenAI({
-    apiKey: options.apiKey || noKeyPlaceholder,
-    baseURL: options.baseURL,
-    // skiff's policy is the only retry layer: SDK retries would multiply attempts and hide them from spans.
-    maxRetries: 0,
-    timeout: options.llmTimeoutMs,
-    // Explicit nulls keep the SDK from reading OPENAI_ORG_ID / OPENAI_PROJECT_ID behind our back and
-    // sending them to third-party endpoints.
-    organization: null,
-    project: null,
-    // Failures surface as ModelError; the SDK's own console logging would only duplicate them.
-    logLevel: "off",
-    ...(options.apiKey ? {} : { defaultHeaders: { Authorization: null } }),
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
+  // The SDK client is built on the first streaming request: non-streaming calls do not use it, and
+  // loading the SDK costs ~10 MB of resident memory and ~15 ms of start-up.
+  let client: Promise<OpenAI> | undefined;
+  const streamingClient = () =>
+    (client ??= import("openai").then(
+      ({ default: OpenAISdk }) =>
+        new OpenAISdk({
+          apiKey: options.apiKey || noKeyPlaceholder,
+          baseURL: options.baseURL,
+          // skiff's policy is the only retry layer: SDK retries would multiply attempts and hide them from spans.
+          maxRetries: 0,
+          timeout: options.llmTimeoutMs,
+          // Explicit nulls keep the SDK from reading OPENAI_ORG_ID / OPENAI_PROJECT_ID behind our back and
+          // sending them to third-party endpoints.
+          organization: null,
+          project: null,
+          // Failures surface as ModelError; the SDK's own console logging would only duplicate them.
+          logLevel: "off",
+          ...(options.apiKey ? {} : { defaultHeaders: { Authorization: null } }),
+          ...(options.fetch ? { fetch: options.fetch } : {}),
+        }),
+    ));
   const completionsUrl = new URL(url);
   completionsUrl.pathname = `${completionsUrl.pathname.replace(/\/+$/, "")}/chat/completions`;
   const target: Target = {
-    client,
+    streamingClient,
     completionsUrl: completionsUrl.href,
     jsonHeaders: {
       "content-type": "application/json",
@@ -112,7 +120,8 @@ export function createOpenAIModel(options: OpenAIModelOptions): Model {
 }
 
 interface Target {
-  readonly client: OpenAI;
+  /** The SDK client for streaming requests, created on first use. */
+  readonly streamingClient: () => Promise<OpenAI>;
   /** POST target of non-streaming completions: base_url + /chat/completions, query kept. */
   readonly completionsUrl: string;
   /** Headers of a non-streaming request, built once. */
@@ -200,7 +209,7 @@ async function complete(target: Target, request: ModelRequest): Promise<ModelRes
 
 /** One HTTP request with its own timeout; streams when the caller wants deltas. */
 async function attemptOnce(target: Target, request: ModelRequest, state: { textShown: boolean }): Promise<Completion> {
-  const { client, options } = target;
+  const { options } = target;
   const controller = new AbortController();
   const onAbort = () => controller.abort(request.signal.reason);
   request.signal.addEventListener("abort", onAbort, { once: true });
@@ -232,6 +241,7 @@ async function attemptOnce(target: Target, request: ModelRequest, state: { textS
       throwIfStopped();
       return fromWireCompletion(body, options.model);
     }
+    const client = await target.streamingClient();
     const stream = await client.chat.completions.create(
       { ...params, stream: true, stream_options: { include_usage: true } },
       requestOptions,

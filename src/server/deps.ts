@@ -7,7 +7,7 @@ import type { Logger } from "./logger.ts";
 import type { ServerMetrics } from "./metrics.ts";
 import type { RunTracker } from "./run-tracker.ts";
 
-/** What the HTTP app needs; main.ts wires the real ones, tests pass fakes. */
+/** What the HTTP app needs; dispatch.ts wires the real ones, tests pass fakes. */
 export interface AppDeps {
   readonly model: Model;
   readonly tools: readonly Tool[];

@@ -1,4 +1,5 @@
 import { formatSize } from "../util/duration.ts";
+import { readLimited } from "../util/read-limited.ts";
 import { badRequest, HttpError } from "./http-error.ts";
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -14,7 +15,7 @@ export async function readJsonBody(req: Request, maxBytes: number): Promise<unkn
   if (req.body === null) throw emptyBody();
   // With a Content-Length the HTTP parser reads exactly that many bytes, so a declared size within
   // the limit can be read natively in one go (no stream objects: the common, small JSON request).
-  const bytes = declared !== null ? await req.bytes() : await readLimitedStream(req.body, maxBytes);
+  const bytes = declared !== null ? await req.bytes() : await readChunked(req.body, maxBytes);
   if (bytes.byteLength === 0) throw emptyBody();
 
   let text: string;
@@ -31,32 +32,11 @@ export async function readJsonBody(req: Request, maxBytes: number): Promise<unkn
   }
 }
 
-/** Reads a body without Content-Length (chunked), cutting it off as soon as it passes `maxBytes`. */
-async function readLimitedStream(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array> {
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge(maxBytes);
-    }
-    chunks.push(value);
-  }
-  return chunks.length === 1 ? chunks[0]! : concat(chunks, total);
-}
-
-function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+/** A body without Content-Length (chunked), cut off as soon as it passes `maxBytes`. */
+async function readChunked(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array> {
+  const { bytes, complete } = await readLimited(body, maxBytes);
+  if (!complete) throw tooLarge(maxBytes);
+  return bytes;
 }
 
 function tooLarge(maxBytes: number): HttpError {

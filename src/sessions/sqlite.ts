@@ -133,11 +133,13 @@ function open(path: string, now: () => number): Database {
   let db: Database | undefined;
   try {
     db = new Database(path, { create: true, strict: true });
+    // First: switching a file to WAL needs an exclusive lock, so a process opening the file while
+    // another one converts or migrates it must wait for the lock instead of failing at once.
+    db.exec("PRAGMA busy_timeout = 5000");
     // WAL: readers never block the writer. NORMAL: a commit survives a process crash; only power
     // loss may roll back the newest turns, and then whole turns, never half of one.
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = NORMAL");
-    db.exec("PRAGMA busy_timeout = 5000");
     migrateSqlite(db, path, now);
     return db;
   } catch (error) {

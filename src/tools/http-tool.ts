@@ -5,7 +5,7 @@ import { formatDuration, formatSize } from "../util/duration.ts";
 import { compileParameters } from "./json-schema.ts";
 import type { Semaphore } from "../util/semaphore.ts";
 import { boundedRun, describeUrl, type FetchFn, networkReason, ownLimit, withTimeout } from "./outbound.ts";
-import { readLimited, readResponseLimited } from "./read-limited.ts";
+import { readLimited, readResponseLimited } from "../util/read-limited.ts";
 import { type Tool, type ToolContext, ToolFailure } from "./tool.ts";
 
 /** One `[[tools.http]]` entry, validated. */

@@ -4,7 +4,7 @@ import { formatDuration, formatSize } from "../../util/duration.ts";
 import { defineTool } from "../define-tool.ts";
 import type { Semaphore } from "../../util/semaphore.ts";
 import { describeUrl, type FetchFn, networkReason, withTimeout } from "../outbound.ts";
-import { readLimited } from "../read-limited.ts";
+import { readLimited } from "../../util/read-limited.ts";
 import { ToolFailure, ToolInputError } from "../tool.ts";
 import { guardedFetch, type LookupFn } from "./guarded-fetch.ts";
 import { htmlToText } from "./html-to-text.ts";
