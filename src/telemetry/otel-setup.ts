@@ -1,9 +1,11 @@
 /**
  * Sets up the OpenTelemetry SDK for one process: a provider with skiff's resource and sampler, an
  * OTLP/HTTP-protobuf exporter in a BatchSpanProcessor, and the `--trace` tree fed from the same
- * spans. No globals are registered (no global provider, no context manager): the tracer is handed
- * to the Tracer adapter in otel.ts. Imports are static, because `bun build --compile` drops
- * exporters loaded by dynamic require (anthropics/claude-code#50567).
+ * spans. The provider's id generator and sampler take presets (Presets below), so otel.ts can
+ * create each span only when it ends, with ids and a sampling decision fixed when its run
+ * started. No globals are registered (no global provider, no context manager): the tracer is
+ * handed to the Tracer adapter in otel.ts. Imports are static, because `bun build --compile`
+ * drops exporters loaded by dynamic require (anthropics/claude-code#50567).
  */
 import { ExportResultCode } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
@@ -13,17 +15,29 @@ import {
   AlwaysOnSampler,
   BasicTracerProvider,
   BatchSpanProcessor,
+  type IdGenerator,
   ParentBasedSampler,
+  RandomIdGenerator,
   type ReadableSpan,
   type Sampler,
   SamplingDecision,
+  type SamplingResult,
   type SpanExporter,
   type SpanProcessor,
   TraceIdRatioBasedSampler,
 } from "@opentelemetry/sdk-trace-base";
-import { SpanStatusCode } from "@opentelemetry/api";
+import {
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+  type SpanKind,
+  type SpanOptions,
+  SpanStatusCode,
+  type Tracer as ApiTracer,
+} from "@opentelemetry/api";
 import { buildInfo } from "../build-info.ts";
-import { createOtelTracer } from "./otel.ts";
+import { createOtelTracer, type LateSpans, type SpanPreset } from "./otel.ts";
 import { displayUrl, type OtelSettings } from "./otel-settings.ts";
 import { createTreeCollector, type FinishedSpan } from "./tree.ts";
 import type { Tracer } from "./tracer.ts";
@@ -61,13 +75,15 @@ export function startOtel(options: OtelSetupOptions): OtelHandle {
   }
   if (options.treeWriter) processors.push(treeProcessor(options.treeWriter));
 
+  const presets = new Presets(buildSampler(settings, options.treeWriter !== undefined));
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes(settings.resource),
-    sampler: buildSampler(settings, options.treeWriter !== undefined),
+    sampler: presets,
+    idGenerator: presets,
     spanProcessors: processors,
   });
   const tracer = createOtelTracer({
-    tracer: provider.getTracer("skiff", buildInfo.version),
+    spans: presets.lateSpans(provider.getTracer("skiff", buildInfo.version)),
     captureContent: settings.captureContent,
   });
 
@@ -118,6 +134,69 @@ function buildSampler(settings: OtelSettings, recordAll: boolean): Sampler {
     },
     toString: () => `RecordAll{${sampler.toString()}}`,
   };
+}
+
+/**
+ * The provider's id generator and sampler, to which a span's ids and sampling decision can be
+ * given in advance: otel.ts creates SDK spans only when they end (see there), with the ids and the
+ * decision it fixed when the run started. `tracer.startSpan` is synchronous and JS single-threaded,
+ * so a preset set right before it is read by that span alone: each part once, and whatever is left
+ * is cleared when it returns. Without a preset, ids are random and the configured sampler decides.
+ */
+class Presets implements IdGenerator, Sampler {
+  private readonly random = new RandomIdGenerator();
+  private readonly sampler: Sampler;
+  private traceId: string | undefined;
+  private spanId: string | undefined;
+  private sampling: SamplingResult | undefined;
+
+  constructor(sampler: Sampler) {
+    this.sampler = sampler;
+  }
+
+  /** `tracer.startSpan` (the provider's tracer) with `preset`'s ids and sampling decision. */
+  startSpan(tracer: ApiTracer, name: string, options: SpanOptions, context: Context, preset: SpanPreset): Span {
+    this.traceId = preset.traceId;
+    this.spanId = preset.spanId;
+    this.sampling = preset.sampling;
+    try {
+      return tracer.startSpan(name, options, context);
+    } finally {
+      this.traceId = this.spanId = this.sampling = undefined;
+    }
+  }
+
+  generateTraceId(): string {
+    const id = this.traceId;
+    this.traceId = undefined;
+    return id ?? this.random.generateTraceId();
+  }
+
+  generateSpanId(): string {
+    const id = this.spanId;
+    this.spanId = undefined;
+    return id ?? this.random.generateSpanId();
+  }
+
+  shouldSample(context: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
+    const sampling = this.sampling;
+    this.sampling = undefined;
+    return sampling ?? this.sampler.shouldSample(context, traceId, name, kind, attributes, links);
+  }
+
+  toString(): string {
+    return this.sampler.toString();
+  }
+
+  /** Random ids, the configured sampler, and preset span starts, for otel.ts. */
+  lateSpans(tracer: ApiTracer): LateSpans {
+    return {
+      newTraceId: () => this.random.generateTraceId(),
+      newSpanId: () => this.random.generateSpanId(),
+      sample: (context, traceId, name, kind, attributes) => this.sampler.shouldSample(context, traceId, name, kind, attributes, []),
+      startSpan: (name, options, context, preset) => this.startSpan(tracer, name, options, context, preset),
+    };
+  }
 }
 
 /** Reports at most one line per process: a collector that is down must not flood stderr. */

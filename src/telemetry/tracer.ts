@@ -97,30 +97,80 @@ export const noopTracer: Tracer = { startRun: () => noopRunSpan };
 /** Fans every call out to several tracers (e.g. OTLP export and the `--trace` tree at once). */
 export function combineTracers(tracers: readonly Tracer[]): Tracer {
   if (tracers.length === 0) return noopTracer;
-  if (tracers.length === 1) return tracers[0]!;
-  return {
-    startRun(info) {
-      const runs = tracers.map((t) => t.startRun(info));
-      return {
-        traceId: runs.find((r) => r.traceId !== undefined)?.traceId,
-        startChat(chatInfo) {
-          const chats = runs.map((r) => r.startChat(chatInfo));
-          return {
-            end: (response) => chats.forEach((c) => c.end(response)),
-            fail: (error) => chats.forEach((c) => c.fail(error)),
-            event: (name, attributes) => chats.forEach((c) => c.event(name, attributes)),
-          };
-        },
-        startTool(toolInfo) {
-          const toolSpans = runs.map((r) => r.startTool(toolInfo));
-          return {
-            traceparent: toolSpans.find((t) => t.traceparent !== undefined)?.traceparent,
-            end: (result) => toolSpans.forEach((t) => t.end(result)),
-            fail: (error, errorType) => toolSpans.forEach((t) => t.fail(error, errorType)),
-          };
-        },
-        end: (outcome) => runs.forEach((r) => r.end(outcome)),
-      };
-    },
-  };
+  // Pairs, left to right, so calls reach the tracers in their order.
+  return tracers.reduce((first, second) => ({ startRun: (info) => new RunPair(first.startRun(info), second.startRun(info)) }));
+}
+
+// Classes rather than closures and arrays: an in-flight run holds these for its whole life.
+
+class RunPair implements RunSpan {
+  readonly traceId: string | undefined;
+  private readonly first: RunSpan;
+  private readonly second: RunSpan;
+
+  constructor(first: RunSpan, second: RunSpan) {
+    this.first = first;
+    this.second = second;
+    this.traceId = first.traceId ?? second.traceId;
+  }
+
+  startChat(info: ChatSpanInfo): ChatSpan {
+    return new ChatPair(this.first.startChat(info), this.second.startChat(info));
+  }
+
+  startTool(info: ToolSpanInfo): ToolSpan {
+    return new ToolPair(this.first.startTool(info), this.second.startTool(info));
+  }
+
+  end(outcome: RunSpanOutcome): void {
+    this.first.end(outcome);
+    this.second.end(outcome);
+  }
+}
+
+class ChatPair implements ChatSpan {
+  private readonly first: ChatSpan;
+  private readonly second: ChatSpan;
+
+  constructor(first: ChatSpan, second: ChatSpan) {
+    this.first = first;
+    this.second = second;
+  }
+
+  end(response: ModelResponse): void {
+    this.first.end(response);
+    this.second.end(response);
+  }
+
+  fail(error: unknown): void {
+    this.first.fail(error);
+    this.second.fail(error);
+  }
+
+  event(name: string, attributes?: Readonly<Record<string, string | number | boolean>>): void {
+    this.first.event(name, attributes);
+    this.second.event(name, attributes);
+  }
+}
+
+class ToolPair implements ToolSpan {
+  readonly traceparent: string | undefined;
+  private readonly first: ToolSpan;
+  private readonly second: ToolSpan;
+
+  constructor(first: ToolSpan, second: ToolSpan) {
+    this.first = first;
+    this.second = second;
+    this.traceparent = first.traceparent ?? second.traceparent;
+  }
+
+  end(result: string): void {
+    this.first.end(result);
+    this.second.end(result);
+  }
+
+  fail(error: unknown, errorType: string): void {
+    this.first.fail(error, errorType);
+    this.second.fail(error, errorType);
+  }
 }
