@@ -1,9 +1,10 @@
 import { Database } from "bun:sqlite";
 import { afterEach, beforeAll, describe, expect, it } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type FakeOpenAI, reply, startFakeOpenAI } from "../fakes/fake-openai-server.ts";
+import { hiddenRootOf } from "../../src/cli/systemd-quote.ts";
 import { parseSse } from "../server/helpers.ts";
 import { cleanEnv, projectRoot, runSkiff, skiffBinary } from "./binary.ts";
 import { startServe, stopAllServes } from "./serve-process.ts";
@@ -148,19 +149,27 @@ describe("skiff serve lifecycle (compiled binary)", () => {
   }, slow);
 
   it("prints a systemd unit that systemd-analyze verify accepts", async () => {
-    // Paths under /tmp or /home would be hidden from the service, so the config lives in the project's .tmp/.
-    const dir = tempDir(join(projectRoot, ".tmp"));
+    // Paths under /tmp or /home would be hidden from the service, so the config lives in the project's
+    // .tmp/ — or, when the checkout itself is under such a path (a CI clone in /tmp), in /opt, with a
+    // link to the binary there, as an install would put it.
+    const hiddenCheckout = hiddenRootOf(projectRoot) !== undefined;
+    const dir = tempDir(hiddenCheckout ? "/opt" : join(projectRoot, ".tmp"));
+    const binary = hiddenCheckout ? join(dir, "skiff") : await skiffBinary();
+    if (hiddenCheckout) symlinkSync(await skiffBinary(), binary);
     writeFileSync(join(dir, "token"), "0123456789abcdef0123456789abcdef\n");
     writeFileSync(join(dir, "openai.key"), "sk-test\n");
     writeFileSync(
       join(dir, "config.toml"),
       `model = "gpt-4.1-mini"\napi_key_file = "${join(dir, "openai.key")}"\n[server]\nlisten = "0.0.0.0:8080"\nauth_token_file = "${join(dir, "token")}"\nshutdown_timeout = "20s"\n`,
     );
-    const result = await runSkiff(["systemd", "--config", join(dir, "config.toml"), "--max-steps", "4", "--system", "You are 100% helpful"], { cwd: dir });
+    const binaryFlag = hiddenCheckout ? ["--binary", binary] : [];
+    const result = await runSkiff(
+      ["systemd", ...binaryFlag, "--config", join(dir, "config.toml"), "--max-steps", "4", "--system", "You are 100% helpful"],
+      { cwd: dir },
+    );
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     const unit = result.stdout;
-    const binary = await skiffBinary();
     expect(unit).toContain(
       `ExecStart=${binary} serve --config ${join(dir, "config.toml")} --max-steps 4 --system "You are 100%% helpful" ` +
         "--api-key-file ${CREDENTIALS_DIRECTORY}/api_key --auth-token-file ${CREDENTIALS_DIRECTORY}/auth_token",
