@@ -11,6 +11,7 @@ import { createApp } from "./server/app.ts";
 import { checkExposure, parseListen } from "./server/listen.ts";
 import { createLogger, type Logger } from "./server/logger.ts";
 import { errorCodeOf } from "./server/run-errors.ts";
+import { startGcPacer } from "./platform/gc-pacer.ts";
 import { RunTracker } from "./server/run-tracker.ts";
 import { type RunningServer, serve } from "./server/serve.ts";
 import { shutdownGracefully } from "./server/shutdown.ts";
@@ -62,6 +63,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
   }
 
   const runs = new RunTracker(settings.max_concurrent);
+  const stopGcPacer = startGcPacer({ intervalMs: settings.gc_interval, busy: () => runs.size > 0 });
   const price = priceFor(config.pricing);
   const app = createApp({
     model: runtime.model,
@@ -115,6 +117,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
       logger,
       hurry,
       cleanup: [
+        ["gc pacer", async () => stopGcPacer()],
         ["telemetry", runtime.shutdown],
         ["session store", closeStore],
       ],

@@ -29,6 +29,10 @@ export const serverSection = z
     }),
     max_body: size("1MiB", { flag: "max-body", commands: serve, help: "Largest request body; larger gets 413" }),
     max_timeout: duration("10m", { flag: "max-timeout", commands: serve, help: "Longest run timeout a request may ask for" }),
+    gc_interval: duration("500ms", {
+      commands: serve,
+      help: 'While runs are in flight, ask for an asynchronous garbage collection this often ("0" turns it off)',
+    }),
     shutdown_timeout: duration("30s", {
       flag: "shutdown-timeout",
       commands: serve,
