@@ -45,16 +45,24 @@ case "$cmd" in
       id -u "$owner" >/dev/null 2>&1 || owner=nobody
       chown "$owner" "$dir"
     fi
-    # A free port: a random one nothing answers on (bash's /dev/tcp; no python on a bare machine).
-    for _ in $(seq 50); do
-      port=$((20000 + RANDOM % 40000))
-      (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
-    done
     as_owner "$bin/initdb" -D "$dir/data" -U skiff --auth=trust -E UTF8 --no-sync >"$dir/initdb.log" 2>&1 \
       || { cat "$dir/initdb.log" >&2; exit 1; }
-    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-      start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+    # A free port below the kernel's ephemeral range (32768+), where an outgoing connection's source
+    # port can hold a port that nothing answers on; and a few tries in case one is taken anyway.
+    started=""
+    for _ in $(seq 5); do
+      for _ in $(seq 50); do
+        port=$((20000 + RANDOM % 12000))
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
+      done
+      if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        start >/dev/null; then
+        started=yes
+        break
+      fi
+    done
+    [ -n "$started" ] || { cat "$dir/server.log" >&2; exit 1; }
     echo "$bin" >"$dir/bindir"
     echo "postgres://skiff@127.0.0.1:$port/postgres"
     ;;
