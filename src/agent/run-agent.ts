@@ -207,7 +207,8 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
   } catch (error) {
     if (stepInProgress) steps.push(stepInProgress());
     const failure = toRunError(error, signal, limits.timeoutMs ?? 0, snapshot("stop", ""));
-    span.end({ usage: failure.partial.usage, finishReason: "error", error: failure });
+    const cost = failure.partial.costUsd;
+    span.end({ usage: failure.partial.usage, finishReason: "error", error: failure, ...(cost === undefined ? {} : { costUsd: cost }) });
     emit({ type: "run.failed", error: failure });
     throw failure;
   } finally {

@@ -249,6 +249,10 @@ class RecordedRun implements RunSpan {
     for (const child of [...this.open]) child.abandon(why);
     const attributes = this.attributes;
     setUsage(attributes, outcome.usage);
+    if (outcome.costUsd !== undefined) {
+      attributes[sc.ATTR_GEN_AI_USAGE_COST_AMOUNT] = outcome.costUsd;
+      attributes[sc.ATTR_GEN_AI_USAGE_COST_CURRENCY] = "USD";
+    }
     attributes[sc.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = [outcome.finishReason];
     if (this.options.captureContent && outcome.error === undefined && outcome.output !== undefined && outcome.output !== "") {
       attributes[sc.ATTR_GEN_AI_OUTPUT_MESSAGES] = answerMessagesJson(outcome.output, outcome.finishReason);

@@ -56,6 +56,10 @@ export const GEN_AI_OPERATION_CHAT = "chat";
 export const GEN_AI_OPERATION_INVOKE_AGENT = "invoke_agent";
 export const GEN_AI_OPERATION_EXECUTE_TOOL = "execute_tool";
 
+/** A run's cost (genai repo changelog 443, not yet released): the amount and its currency. */
+export const ATTR_GEN_AI_USAGE_COST_AMOUNT = "gen_ai.usage.cost.amount";
+export const ATTR_GEN_AI_USAGE_COST_CURRENCY = "gen_ai.usage.cost.currency";
+
 /** The fallback `error.type` when nothing more specific is known. */
 export const ERROR_TYPE_OTHER = "_OTHER";
 

@@ -209,6 +209,19 @@ describe("createOtelTracer (demo model, in-memory exporter)", () => {
     expect(agent.instrumentationScope.name).toBe("skiff");
   });
 
+  it("puts the run's cost on the agent span when the models are priced", async () => {
+    const { memory, tracer } = setup();
+    const model = scriptedModel([{ text: "done", usage: { inputTokens: 1_000_000, outputTokens: 0 } }]);
+    await runAgent({ model, tools: [], messages: [{ role: "user", content: "hi" }], limits, tracer, price: () => 0.4 });
+    const agent = only(memory.getFinishedSpans().filter((span) => span.name.startsWith("invoke_agent")));
+    expect(agent.attributes["gen_ai.usage.cost.amount"]).toBe(0.4);
+    expect(agent.attributes["gen_ai.usage.cost.currency"]).toBe("USD");
+    const unpriced = setup();
+    await runAgent({ model: scriptedModel([{ text: "done" }]), tools: [], messages: [{ role: "user", content: "hi" }], limits, tracer: unpriced.tracer });
+    const plain = only(unpriced.memory.getFinishedSpans().filter((span) => span.name.startsWith("invoke_agent")));
+    expect(plain.attributes["gen_ai.usage.cost.amount"]).toBeUndefined();
+  });
+
   it("marks a failing tool's span ERROR with error.type and leaves the run's spans UNSET", async () => {
     const brokenTime = defineTool({
       name: "time",
