@@ -83,6 +83,16 @@ async function main(argv: readonly string[]): Promise<number> {
     });
   }
 
+  if (command.name === "serve") {
+    // Before anything is loaded: this only returns when no re-exec was needed or possible, so the
+    // config is read once, by the process that serves (see platform/http-capacity.ts).
+    const capacity = ensureHttpCapacity(env);
+    if (capacity.kind === "unsupported") {
+      terminal.err(
+        `skiff: warn: outbound HTTP requests stay limited to ${bunDefaultMaxHttpRequests} at once (${capacity.reason}); set ${maxHttpRequestsVariable} in the service's environment to raise it\n`,
+      );
+    }
+  }
   const loaded = load(args.flags);
   const config = loaded.config;
   const [sub, ...positionals] = args.positionals;
@@ -162,13 +172,6 @@ async function main(argv: readonly string[]): Promise<number> {
     }
 
     case "serve": {
-      // Only returns when no re-exec was needed or possible (see platform/http-capacity.ts).
-      const capacity = ensureHttpCapacity(env);
-      if (capacity.kind === "unsupported") {
-        terminal.err(
-          `skiff: warn: outbound HTTP requests stay limited to ${bunDefaultMaxHttpRequests} at once (${capacity.reason}); set ${maxHttpRequestsVariable} in the service's environment to raise it\n`,
-        );
-      }
       const { serveCommand } = await import("./wire-serve.ts");
       return await serveCommand({
         config,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { formatDuration, parseDuration, parseSize } from "../util/duration.ts";
+import { parseDuration, parseSize } from "../util/duration.ts";
 
 /** How a leaf's text from a flag or env var is turned into a value before validation. */
 export type FieldKind = "string" | "int" | "number" | "boolean" | "list" | "duration" | "size" | "enum";
@@ -61,9 +61,4 @@ const sizeText = z.string().transform((text, ctx) => {
 /** A size written as text ("1MiB"), parsed to bytes. */
 export function size(defaultText: string, meta: Omit<FieldMeta, "kind">) {
   return field(sizeText.prefault(defaultText), { kind: "size", placeholder: "SIZE", ...meta });
-}
-
-/** Formats a duration default for help text. */
-export function describeDuration(ms: number): string {
-  return formatDuration(ms);
 }

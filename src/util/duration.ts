@@ -1,7 +1,6 @@
 /** Durations and sizes as people write them in config: "250ms", "30s", "2m", "1h", "30d", "1MiB". */
 
 const durationUnits: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const durationPattern = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 
 /** Parses "30s" into 30000 (ms). Returns undefined when the text is not a duration. */
 export function parseDuration(text: string): number | undefined {
@@ -17,11 +16,6 @@ export function parseDuration(text: string): number | undefined {
     rest = rest.slice(match[0].length);
   }
   return Math.round(total);
-}
-
-/** True when the text is a single duration term (used in docs and tests). */
-export function isSimpleDuration(text: string): boolean {
-  return durationPattern.test(text);
 }
 
 /** Formats ms compactly for messages: 250ms, 1.5s, 2m, 1h30m, 30d. */
