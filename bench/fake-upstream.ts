@@ -85,4 +85,5 @@ const server = Bun.serve({
   },
 });
 
+if (process.env["BACKLOG"]) console.error("raised", (await import("/tmp/exp/backlog.ts")).raiseBacklog(server.port!, Number(process.env["BACKLOG"])));
 console.log(server.port);

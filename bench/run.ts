@@ -12,7 +12,7 @@
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
-import { freePort, memoryOf, percentile, start, startWithPort, waitForOk, type Started } from "./proc.ts";
+import { cpuSecondsOf, threadCpuSecondsOf, freePort, memoryOf, percentile, start, startWithPort, waitForOk, type Started } from "./proc.ts";
 
 const root = resolve(import.meta.dir, "..");
 const binary = join(root, "dist", "skiff");
@@ -38,6 +38,7 @@ async function upstream(env: { LLM_DELAY_MS?: number; TOOL_DELAY_MS?: number; TO
     LLM_DELAY_MS: String(env.LLM_DELAY_MS ?? 0),
     TOOL_DELAY_MS: String(env.TOOL_DELAY_MS ?? 0),
     TOOL_CALLS: String(env.TOOL_CALLS ?? 3),
+    BACKLOG: process.env["BACKLOG"],
   });
   cleanup.push(proc);
   return { url: `http://127.0.0.1:${proc.port}`, proc };
@@ -209,11 +210,22 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
         // busy or gone
       }
     }, 500);
+    const cpuBefore = { skiff: cpuSecondsOf(server.proc.pid), upstream: cpuSecondsOf(up.proc.pid), driver: cpuSecondsOf(process.pid) };
     const started = performance.now();
+    const timeline: string[] = [];
+    const tl = process.env["B4_TIMELINE"] ? setInterval(async () => { try { const st = (await (await fetch(`${up.url}/stats`)).json()) as Record<string, number>; timeline.push(`${((performance.now() - started) / 1000).toFixed(2)} chat=${st["activeChat"]} tool=${st["activeTool"]} chats=${st["chat"]} tools=${st["tool"]}`); } catch {} }, 250) : undefined;
     const results = await Promise.all(Array.from({ length: sessions }, (_, i) => postRun(server.base, `session ${i}`)));
     const wall = performance.now() - started;
+    // Where the two cores went: B4 is CPU-bound on this machine, shared by all three processes.
+    const cpuSeconds = {
+      skiff: round(cpuSecondsOf(server.proc.pid) - cpuBefore.skiff),
+      upstream: round(cpuSecondsOf(up.proc.pid) - cpuBefore.upstream),
+      driver: round(cpuSecondsOf(process.pid) - cpuBefore.driver),
+    };
+    const skiffThreads = threadCpuSecondsOf(server.proc.pid);
     clearInterval(sampler);
     clearInterval(heapSampler);
+    if (tl) { clearInterval(tl); console.log(timeline.join("\n")); }
     const hwm = memoryOf(server.proc.pid).hwm;
     const stats = (await (await fetch(`${up.url}/stats`)).json()) as Record<string, number>;
     await server.proc.stop();
@@ -231,6 +243,8 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
       bytes_per_session: Math.round((peakRss - idle) / sessions),
       peak_js_heap_used_mib: mib(peakHeapUsed),
       peak_js_heap_total_mib: mib(peakHeapTotal),
+      cpu_seconds: cpuSeconds,
+      skiff_cpu_seconds_by_thread: skiffThreads,
       upstream_peak_concurrent_model_calls: stats["peakChat"],
       upstream_peak_concurrent_tool_calls: stats["peakTool"],
       targets: { wall_s: 8, bytes_per_session: 48 * 1024, errors: 0 },

@@ -23,7 +23,7 @@ export function createContext(deps: AppDeps): AppContext {
     deps,
     tracer: deps.tracer ?? noopTracer,
     logger: deps.logger ?? silentLogger,
-    metrics: deps.metrics ?? createServerMetrics(deps.tools.map((tool) => tool.name)),
+    metrics: deps.metrics ?? createServerMetrics(),
     heartbeat: createHeartbeat(deps.settings.heartbeatMs ?? 10_000),
     busySessions: new Set(),
     newId: deps.newId ?? (() => `run_${crypto.randomUUID().replaceAll("-", "")}`),

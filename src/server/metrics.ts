@@ -1,5 +1,5 @@
 import type { RunResult } from "../agent/index.ts";
-import { Counter, Histogram, labels, renderGauge } from "./prometheus.ts";
+import { Counter, labels, renderGauge } from "./prometheus.ts";
 
 /** How a run ended, as the `outcome` label of `skiff_runs_total`. */
 export type RunOutcome =
@@ -21,18 +21,13 @@ export interface ServerMetrics {
   render(gauges: { readonly runsInFlight: number; readonly draining: boolean }): string;
 }
 
-const durationBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
-
 /**
- * Creates the service's metrics. `knownTools` bounds the `tool` label: a name the model made up
- * is counted as "unknown" so a confused model cannot create unbounded series.
+ * Creates the service's own counters. Run, model and tool durations are the GenAI histograms
+ * (src/telemetry/metrics.ts), recorded once per operation from the tracer port; keeping a second
+ * set of histograms here cost every run the same work twice.
  */
-export function createServerMetrics(knownTools: readonly string[]): ServerMetrics {
-  const tools = new Set(knownTools);
+export function createServerMetrics(): ServerMetrics {
   const runs = new Counter("skiff_runs_total", "Agent runs by how they ended.");
-  const runDuration = new Histogram("skiff_run_duration_seconds", "Duration of one agent run.", durationBuckets);
-  const modelDuration = new Histogram("skiff_model_duration_seconds", "Duration of one model call, retries included.", durationBuckets);
-  const toolDuration = new Histogram("skiff_tool_duration_seconds", "Duration of one tool call.", durationBuckets);
   const tokens = new Counter("skiff_tokens_total", "Model tokens used, by type.");
   const steps = new Counter("skiff_steps_total", "Model calls made by agent runs.");
   const requests = new Counter("skiff_http_requests_total", "HTTP requests by route, method and status.");
@@ -43,14 +38,7 @@ export function createServerMetrics(knownTools: readonly string[]): ServerMetric
       let outcomeText = outcomeLabels.get(outcome);
       if (outcomeText === undefined) outcomeLabels.set(outcome, (outcomeText = labels({ outcome })));
       runs.inc(outcomeText);
-      runDuration.observe(result.durationMs / 1000);
       steps.inc("", result.steps.length);
-      for (const step of result.steps) {
-        modelDuration.observe(step.modelDurationMs / 1000, labels({ provider: step.provider }));
-        for (const call of step.toolCalls) {
-          toolDuration.observe(call.durationMs / 1000, labels({ tool: tools.has(call.name) ? call.name : "unknown", ok: String(call.ok) }));
-        }
-      }
       const usage = result.usage;
       tokens.inc('type="input"', usage.inputTokens);
       tokens.inc('type="output"', usage.outputTokens);
@@ -62,7 +50,7 @@ export function createServerMetrics(knownTools: readonly string[]): ServerMetric
     },
     render(gauges) {
       const out: string[] = [];
-      for (const family of [runs, runDuration, modelDuration, toolDuration, steps, tokens, requests]) family.render(out);
+      for (const family of [runs, steps, tokens, requests]) family.render(out);
       renderGauge(out, "skiff_runs_in_flight", "Agent runs in progress.", gauges.runsInFlight);
       renderGauge(out, "skiff_draining", "1 while the server is shutting down.", gauges.draining ? 1 : 0);
       const memory = process.memoryUsage();

@@ -46,6 +46,7 @@ const specs: Readonly<Record<HistogramName, HistogramSpec>> = {
 };
 
 interface Series {
+  /** Prometheus label text, built once when the series is created. */
   readonly labels: string;
   /** Non-cumulative count per bucket, plus one for +Inf. */
   readonly counts: number[];
@@ -60,31 +61,75 @@ export interface GenAiMetrics {
   renderPrometheus(): string;
 }
 
+/**
+ * Series per histogram before new attribute sets fold into one overflow series, as the OTel
+ * metrics SDK does (its default limit, and its `otel.metric.overflow` attribute): a model that
+ * invents tool names must not grow memory and /metrics without bound.
+ */
+export const seriesLimit = 2000;
+
+const overflowLabels = 'otel_metric_overflow="true"';
+
+/**
+ * One histogram's series. An observation costs one string concatenation and one map lookup: the
+ * label text (sorted, escaped) is built only when a series is first seen. Hot path: 10,000
+ * concurrent runs record six observations each.
+ */
+class HistogramSeries {
+  /** By raw key (attribute names and values in the caller's order). */
+  private readonly byKey = new Map<string, Series>();
+  /** By label text, so the same attributes given in another order share one series. */
+  private readonly byLabels = new Map<string, Series>();
+
+  constructor(private readonly buckets: readonly number[]) {}
+
+  record(value: number, attributes: MetricAttributes): void {
+    let key = "";
+    for (const name in attributes) {
+      const attribute = attributes[name];
+      if (attribute !== undefined) key += `${name}\u0000${attribute}\u0001`;
+    }
+    const entry = this.byKey.get(key) ?? this.add(key, attributes);
+    const buckets = this.buckets;
+    let index = 0;
+    while (index < buckets.length && value > buckets[index]!) index++;
+    entry.counts[index]!++;
+    entry.sum += value;
+    entry.count++;
+  }
+
+  series(): IterableIterator<Series> {
+    return this.byLabels.values();
+  }
+
+  private add(key: string, attributes: MetricAttributes): Series {
+    let labels = labelText(attributes);
+    if (!this.byLabels.has(labels) && this.byLabels.size >= seriesLimit) labels = overflowLabels;
+    let entry = this.byLabels.get(labels);
+    if (!entry) this.byLabels.set(labels, (entry = { labels, counts: new Array<number>(this.buckets.length + 1).fill(0), sum: 0, count: 0 }));
+    // Overflowing attribute sets are not remembered by key either: that map must stay bounded too.
+    if (labels !== overflowLabels || this.byKey.size < seriesLimit * 2) this.byKey.set(key, entry);
+    return entry;
+  }
+}
+
 /** Creates an empty recorder. */
 export function createGenAiMetrics(): GenAiMetrics {
-  const series = new Map<HistogramName, Map<string, Series>>();
+  const histograms = new Map<HistogramName, HistogramSeries>();
   return {
     record(name, value, attributes) {
       if (!Number.isFinite(value) || value < 0) return;
-      const { buckets } = specs[name];
-      let byLabels = series.get(name);
-      if (!byLabels) series.set(name, (byLabels = new Map()));
-      const labels = labelText(attributes);
-      let entry = byLabels.get(labels);
-      if (!entry) byLabels.set(labels, (entry = { labels, counts: new Array<number>(buckets.length + 1).fill(0), sum: 0, count: 0 }));
-      let index = buckets.findIndex((bound) => value <= bound);
-      if (index === -1) index = buckets.length;
-      entry.counts[index]!++;
-      entry.sum += value;
-      entry.count++;
+      let histogram = histograms.get(name);
+      if (!histogram) histograms.set(name, (histogram = new HistogramSeries(specs[name].buckets)));
+      histogram.record(value, attributes);
     },
     renderPrometheus() {
       const lines: string[] = [];
-      for (const [name, byLabels] of series) {
+      for (const [name, histogram] of histograms) {
         const spec = specs[name];
         const metric = prometheusName(name, spec.unit);
         lines.push(`# HELP ${metric} ${spec.help}`, `# TYPE ${metric} histogram`);
-        for (const entry of byLabels.values()) {
+        for (const entry of histogram.series()) {
           let cumulative = 0;
           spec.buckets.forEach((bound, index) => {
             cumulative += entry.counts[index]!;

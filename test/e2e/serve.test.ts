@@ -95,7 +95,10 @@ describe("skiff serve (compiled binary)", () => {
     expect(session.turns).toBe(1);
     expect((await fetch(`${server.url}/v1/runs`, { method: "POST", body: '{"input":"hi"}' })).status).toBe(401);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
-    expect(await (await fetch(`${server.url}/metrics`)).text()).toContain('skiff_runs_total{outcome="completed"} 2');
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toContain('skiff_runs_total{outcome="completed"} 2');
+    expect(metrics).toContain('gen_ai_invoke_agent_duration_seconds_count{gen_ai_agent_name="skiff",gen_ai_request_model="demo"} 2\n');
+    expect(metrics).toMatch(/gen_ai_execute_tool_duration_seconds_count\{gen_ai_agent_name="skiff",gen_ai_tool_name="calc",gen_ai_tool_type="function"\} [12]\n/);
 
     expect(await server.stop()).toBe(0);
     const requests = server.logs.filter((l) => l["msg"] === "request");

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "bun:test";
+import { createGenAiMetrics } from "../../src/telemetry/metrics.ts";
+import { createMetricsTracer } from "../../src/telemetry/metrics-tracer.ts";
 import { scriptedModel } from "../fakes/scripted-model.ts";
 import { errorOf, request, testApp, token } from "./helpers.ts";
 
@@ -80,16 +82,21 @@ describe("health, readiness and metrics", () => {
       { text: "3" },
       { text: "late", delayMs: 500 },
     ]);
-    const { app } = testApp({ model, extra: { extraMetrics: () => "# extra\n" } });
+    // As `serve` wires it: the GenAI recorder fed by the tracer port supplies the durations.
+    const genAi = createGenAiMetrics();
+    const { app } = testApp({ model, extra: { tracer: createMetricsTracer({ metrics: genAi }), extraMetrics: () => `${genAi.renderPrometheus()}# extra\n` } });
     await app.fetch(request("POST", "/v1/runs", { input: "what is 1+2?" }));
     expect((await app.fetch(request("POST", "/v1/runs", { input: "hi", timeout: 0.05 }))).status).toBe(504);
     const text = await (await app.fetch(request("GET", "/metrics"))).text();
     expect(text).toContain('skiff_runs_total{outcome="completed"} 1');
     expect(text).toContain('skiff_runs_total{outcome="timeout"} 1');
-    expect(text).toContain("# TYPE skiff_run_duration_seconds histogram");
-    expect(text).toContain('skiff_run_duration_seconds_bucket{le="+Inf"} 2');
-    expect(text).toMatch(/skiff_model_duration_seconds_count\{provider="test"\} \d+/);
-    expect(text).toContain('skiff_tool_duration_seconds_count{tool="calc",ok="true"} 1');
+    expect(text).toContain("# TYPE gen_ai_invoke_agent_duration_seconds histogram");
+    expect(text).toMatch(/gen_ai_invoke_agent_duration_seconds_count\{gen_ai_agent_name="skiff",gen_ai_request_model="[^"]+"\} 1\n/);
+    expect(text).toMatch(/gen_ai_invoke_agent_duration_seconds_count\{error_type="run_timeout",gen_ai_agent_name="skiff",gen_ai_request_model="[^"]+"\} 1\n/);
+    expect(text).toMatch(/gen_ai_client_operation_duration_seconds_count\{[^}]*gen_ai_provider_name="test"[^}]*\} 2\n/);
+    expect(text).toContain('gen_ai_execute_tool_duration_seconds_count{gen_ai_agent_name="skiff",gen_ai_tool_name="calc",gen_ai_tool_type="function"} 1\n');
+    // One set of duration histograms, not two.
+    expect(text).not.toContain("skiff_run_duration_seconds");
     expect(text).toMatch(/skiff_tokens_total\{type="input"\} [1-9]\d*/);
     expect(text).toContain("skiff_runs_in_flight 0");
     expect(text).toContain('skiff_http_requests_total{route="/v1/runs",method="POST",status="200"} 1');

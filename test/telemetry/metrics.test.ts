@@ -1,7 +1,7 @@
 import { describe, expect, it } from "bun:test";
 import { runAgent } from "../../src/agent/index.ts";
 import { createDemoModel } from "../../src/model/demo.ts";
-import { createGenAiMetrics } from "../../src/telemetry/metrics.ts";
+import { createGenAiMetrics, seriesLimit } from "../../src/telemetry/metrics.ts";
 import { createMetricsTracer } from "../../src/telemetry/metrics-tracer.ts";
 import { calcTool } from "../../src/tools/builtin/calc.ts";
 import { timeTool } from "../../src/tools/builtin/time.ts";
@@ -26,6 +26,28 @@ describe("createGenAiMetrics", () => {
     expect(text).toContain(`gen_ai_client_token_usage_bucket{${labels},gen_ai_token_type="input",le="4"} 0\n`);
     expect(text).toContain(`gen_ai_client_token_usage_bucket{${labels},gen_ai_token_type="input",le="16"} 1\n`);
     expect(text).not.toContain("server_port");
+  });
+
+  it("keeps one series for the same attributes given in another order", () => {
+    const metrics = createGenAiMetrics();
+    metrics.record("gen_ai.execute_tool.duration", 0.5, { "gen_ai.tool.name": "calc", "gen_ai.tool.type": "function" });
+    metrics.record("gen_ai.execute_tool.duration", 0.5, { "gen_ai.tool.type": "function", "gen_ai.tool.name": "calc" });
+    const text = metrics.renderPrometheus();
+    expect(text.match(/gen_ai_execute_tool_duration_seconds_count\{[^}]*\} \d+/g)).toEqual([
+      'gen_ai_execute_tool_duration_seconds_count{gen_ai_tool_name="calc",gen_ai_tool_type="function"} 2',
+    ]);
+  });
+
+  it("folds attribute sets past the series limit into one overflow series, as the OTel SDK does", () => {
+    const metrics = createGenAiMetrics();
+    // A model inventing tool names must not grow the series (and /metrics) without bound.
+    for (let i = 0; i < seriesLimit + 500; i++) metrics.record("gen_ai.execute_tool.duration", 0.1, { "gen_ai.tool.name": `made_up_${i}` });
+    metrics.record("gen_ai.execute_tool.duration", 0.1, { "gen_ai.tool.name": "made_up_0" });
+    const text = metrics.renderPrometheus();
+    const counts = text.match(/gen_ai_execute_tool_duration_seconds_count\{[^}]*\} \d+/g) ?? [];
+    expect(counts.length).toBe(seriesLimit + 1);
+    expect(text).toContain('gen_ai_execute_tool_duration_seconds_count{otel_metric_overflow="true"} 500\n');
+    expect(text).toContain('gen_ai_execute_tool_duration_seconds_count{gen_ai_tool_name="made_up_0"} 2\n');
   });
 
   it("is empty before anything is recorded", () => {
