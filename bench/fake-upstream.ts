@@ -85,5 +85,4 @@ const server = Bun.serve({
   },
 });
 
-if (process.env["BACKLOG"]) console.error("raised", (await import("/tmp/exp/backlog.ts")).raiseBacklog(server.port!, Number(process.env["BACKLOG"])));
 console.log(server.port);

@@ -38,7 +38,6 @@ async function upstream(env: { LLM_DELAY_MS?: number; TOOL_DELAY_MS?: number; TO
     LLM_DELAY_MS: String(env.LLM_DELAY_MS ?? 0),
     TOOL_DELAY_MS: String(env.TOOL_DELAY_MS ?? 0),
     TOOL_CALLS: String(env.TOOL_CALLS ?? 3),
-    BACKLOG: process.env["BACKLOG"],
   });
   cleanup.push(proc);
   return { url: `http://127.0.0.1:${proc.port}`, proc };
