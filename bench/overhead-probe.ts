@@ -54,6 +54,8 @@ const otel = startOtel({
     headers: {},
     resource: { "service.name": "bench" },
     sampler: "parentbased_always_on",
+    maxQueueSize: 16_384,
+    maxExportBatchSize: 2_048,
     samplerRatio: 1,
     captureContent: false,
     flushTimeoutMs: 2_000,

@@ -227,6 +227,9 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
     if (tl) { clearInterval(tl); console.log(timeline.join("\n")); }
     const hwm = memoryOf(server.proc.pid).hwm;
     const stats = (await (await fetch(`${up.url}/stats`)).json()) as Record<string, number>;
+    // Telemetry must keep up: spans dropped for a full export queue would flatter every figure above.
+    const metricsText = await (await fetch(`${server.base}/metrics`)).text();
+    const droppedSpans = Number(/^skiff_otel_spans_dropped_total (\d+)/m.exec(metricsText)?.[1] ?? Number.NaN);
     await server.proc.stop();
     const times = results.map((r) => r.ms).sort((a, b) => a - b);
     const errors = results.filter((r) => !r.ok).length;
@@ -246,6 +249,8 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
       skiff_cpu_seconds_by_thread: skiffThreads,
       upstream_peak_concurrent_model_calls: stats["peakChat"],
       upstream_peak_concurrent_tool_calls: stats["peakTool"],
+      otlp_exports_received: stats["traces"],
+      otel_spans_dropped: droppedSpans,
       targets: { wall_s: 8, bytes_per_session: 48 * 1024, errors: 0 },
       go_reference: { wall_s: 8.0, bytes_per_session: 95 * 1024 },
     });

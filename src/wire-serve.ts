@@ -81,7 +81,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     logger,
     ...(token === undefined ? {} : { authToken: token }),
     ...(price === undefined ? {} : { price }),
-    ...(runtime.metrics ? { extraMetrics: () => runtime.metrics!.renderPrometheus() } : {}),
+    extraMetrics: () => `${runtime.metrics?.renderPrometheus() ?? ""}${droppedSpansMetric(runtime.droppedSpans?.() ?? 0)}`,
   });
 
   let server: RunningServer;
@@ -159,4 +159,14 @@ function listenError(listen: string, error: unknown): ConfigError {
   const code = error instanceof Error && "code" in error ? String(error.code) : "";
   const detail = code === "EADDRINUSE" ? "the address is already in use (another skiff or service?)" : error instanceof Error ? error.message : String(error);
   return new ConfigError([{ path: "server.listen", message: `cannot listen on ${listen}: ${detail}` }], { cause: error });
+}
+
+/** The telemetry drop counter for /metrics (0 when spans are not exported, so alerts can rely on it). */
+function droppedSpansMetric(dropped: number): string {
+  return [
+    "# HELP skiff_otel_spans_dropped_total Spans not exported because the export queue (otel.max_queue_size) was full.",
+    "# TYPE skiff_otel_spans_dropped_total counter",
+    `skiff_otel_spans_dropped_total ${dropped}`,
+    "",
+  ].join("\n");
 }

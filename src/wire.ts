@@ -30,6 +30,8 @@ export interface Runtime {
   readonly shutdown: () => Promise<void>;
   /** GenAI histograms for `GET /metrics`, when RuntimeOptions.metrics asked for them. */
   readonly metrics?: GenAiMetrics;
+  /** Spans dropped because the export queue was full, when spans are exported. */
+  readonly droppedSpans?: () => number;
 }
 
 export interface RuntimeOptions {
@@ -167,6 +169,7 @@ function assembleRuntime(options: RuntimeOptions, toolSet: ToolSet): Runtime {
     tools: toolSet.tools,
     tracer: combineTracers(tracers),
     ...(metrics ? { metrics } : {}),
+    ...(otel ? { droppedSpans: otel.droppedSpans } : {}),
     // Bounded by otel.export_timeout; never rejects, so a dead collector cannot change the exit code.
     shutdown: async () => {
       await Promise.all([otel?.shutdown(), toolSet.close()]);

@@ -91,6 +91,8 @@ const standardEnv: Readonly<Record<string, string>> = {
   "otel.disabled": "OTEL_SDK_DISABLED",
   "otel.sampler": "OTEL_TRACES_SAMPLER",
   "otel.sampler_arg": "OTEL_TRACES_SAMPLER_ARG",
+  "otel.max_queue_size": "OTEL_BSP_MAX_QUEUE_SIZE",
+  "otel.max_export_batch_size": "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
 };
 
 /**

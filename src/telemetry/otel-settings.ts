@@ -22,6 +22,10 @@ export interface OtelSettings {
   readonly sampler: SamplerName;
   readonly samplerRatio: number;
   readonly captureContent: boolean;
+  /** Ended spans that may wait for export (the batch processor's queue). */
+  readonly maxQueueSize: number;
+  /** Spans per export request; never more than maxQueueSize. */
+  readonly maxExportBatchSize: number;
   /** Bound of the flush at exit, in ms. */
   readonly flushTimeoutMs: number;
   /** Time limit of one export with its retries; undefined leaves it to OTEL_EXPORTER_OTLP_*TIMEOUT. */
@@ -57,6 +61,8 @@ export function resolveOtelSettings(otel: Config["otel"], sources: SecretSources
     sampler: otel.sampler,
     samplerRatio: otel.sampler_arg,
     captureContent: otel.capture_content,
+    maxQueueSize: otel.max_queue_size,
+    maxExportBatchSize: Math.min(otel.max_export_batch_size, otel.max_queue_size),
     flushTimeoutMs: otel.export_timeout,
     exportTimeoutMs: envTimeout ? undefined : Math.max(otel.export_timeout, 1),
   };

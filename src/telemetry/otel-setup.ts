@@ -34,6 +34,7 @@ import {
   type SpanKind,
   type SpanOptions,
   SpanStatusCode,
+  TraceFlags,
   type Tracer as ApiTracer,
 } from "@opentelemetry/api";
 import { buildInfo } from "../build-info.ts";
@@ -56,6 +57,8 @@ export interface OtelSetupOptions {
 /** A running SDK: the Tracer port over it, and a shutdown that never rejects and never hangs. */
 export interface OtelHandle {
   readonly tracer: Tracer;
+  /** Sampled spans dropped so far because the export queue was full (for /metrics). */
+  droppedSpans(): number;
   /** Flushes queued spans, waiting at most `settings.flushTimeoutMs`; safe to call twice. */
   shutdown(): Promise<void>;
 }
@@ -65,13 +68,18 @@ export function startOtel(options: OtelSetupOptions): OtelHandle {
   const { settings } = options;
   const report = onceReporter(options.warn);
   const processors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
+  const queue = new ExportQueue(settings.maxQueueSize, onceReporter(options.warn));
   if (settings.tracesUrl !== undefined) {
     const exporter = new OTLPTraceExporter({
       url: settings.tracesUrl,
       headers: { ...settings.headers },
       ...(settings.exportTimeoutMs === undefined ? {} : { timeoutMillis: settings.exportTimeoutMs }),
     });
-    processors.push(new BatchSpanProcessor(reportingExporter(exporter, displayUrl(settings.tracesUrl), report)));
+    const batches = new BatchSpanProcessor(queue.exporter(reportingExporter(exporter, displayUrl(settings.tracesUrl), report)), {
+      maxQueueSize: settings.maxQueueSize,
+      maxExportBatchSize: settings.maxExportBatchSize,
+    });
+    processors.push(queue.processor(batches));
   }
   if (options.treeWriter) processors.push(treeProcessor(options.treeWriter));
 
@@ -106,8 +114,58 @@ export function startOtel(options: OtelSetupOptions): OtelHandle {
   };
   return {
     tracer,
+    droppedSpans: () => queue.dropped,
     shutdown: () => (closing ??= shutdown()),
   };
+}
+
+/**
+ * Counts the spans the BatchSpanProcessor drops. Its queue holds the sampled spans that ended and
+ * were not yet handed to the exporter, and it drops a span that ends while the queue is full,
+ * telling only OpenTelemetry's diag logger (which nobody reads). Counting the same two events on
+ * both sides of it gives the same number, so a drop is reported once on stderr and counted on
+ * /metrics instead of going unseen.
+ */
+class ExportQueue {
+  private queued = 0;
+  dropped = 0;
+
+  constructor(
+    private readonly capacity: number,
+    private readonly report: (message: string) => void,
+  ) {}
+
+  processor(inner: SpanProcessor): SpanProcessor {
+    return {
+      onStart: (span, context) => inner.onStart(span, context),
+      onEnd: (span) => {
+        if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0) {
+          if (this.queued >= this.capacity) {
+            this.dropped++;
+            this.report(
+              `spans are being dropped: ${this.capacity} were already waiting for export (otel.max_queue_size); the collector or this process cannot keep up. Raise otel.max_queue_size, or export fewer runs with otel.sampler_arg`,
+            );
+          } else {
+            this.queued++;
+          }
+        }
+        inner.onEnd(span);
+      },
+      forceFlush: () => inner.forceFlush(),
+      shutdown: () => inner.shutdown(),
+    };
+  }
+
+  exporter(inner: SpanExporter): SpanExporter {
+    return {
+      export: (spans, done) => {
+        this.queued = Math.max(0, this.queued - spans.length);
+        inner.export(spans, done);
+      },
+      shutdown: () => inner.shutdown(),
+      ...(inner.forceFlush ? { forceFlush: () => inner.forceFlush!() } : {}),
+    };
+  }
 }
 
 /**

@@ -73,8 +73,13 @@ describe("loadConfig", () => {
       OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318",
       OTEL_SERVICE_NAME: "agent-a",
       OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: "SPAN_ONLY",
+      OTEL_BSP_MAX_QUEUE_SIZE: "50000",
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "1000",
     };
     const { config } = ok(loadConfig(sources({ env })));
+    expect(config.otel.max_queue_size).toBe(50_000);
+    expect(config.otel.max_export_batch_size).toBe(1_000);
+    expect(ok(loadConfig(sources({}))).config.otel.max_queue_size).toBe(16_384);
     expect(config.base_url).toBe("http://127.0.0.1:11434/v1");
     expect(config.otel.endpoint).toBe("http://127.0.0.1:4318");
     expect(config.otel.service_name).toBe("agent-a");

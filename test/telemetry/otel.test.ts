@@ -53,6 +53,8 @@ function settings(overrides: Partial<OtelSettings> = {}): OtelSettings {
     sampler: "parentbased_always_on",
     samplerRatio: 1,
     captureContent: false,
+    maxQueueSize: 2048,
+    maxExportBatchSize: 512,
     flushTimeoutMs: 1_000,
     exportTimeoutMs: 1_000,
     ...overrides,

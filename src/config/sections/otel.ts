@@ -60,6 +60,16 @@ export const otelSection = z
       flag: false,
       help: "Turn span export off (OTEL_SDK_DISABLED); --trace still prints its tree",
     }),
+    max_queue_size: field(z.number().int().min(1).max(1_000_000).default(16_384), {
+      kind: "number",
+      flag: false,
+      help: "Ended spans that may wait for export; past this, new spans are dropped and counted (OTEL_BSP_MAX_QUEUE_SIZE)",
+    }),
+    max_export_batch_size: field(z.number().int().min(1).max(1_000_000).default(2_048), {
+      kind: "number",
+      flag: false,
+      help: "Spans per export request, at most max_queue_size (OTEL_BSP_MAX_EXPORT_BATCH_SIZE)",
+    }),
     export_timeout: duration("2s", {
       help: "Longest wait for one span export and for the flush at exit (unless OTEL_EXPORTER_OTLP_TIMEOUT is set)",
     }),
