@@ -3,6 +3,7 @@
  * the app, listens, and shuts down gracefully on SIGTERM/SIGINT. Like wire.ts, only dispatch.ts
  * imports it: it is where the server meets concrete adapters.
  */
+import { bunListenBacklog } from "./platform/listen-backlog.ts";
 import { runLimits } from "./cli/run-limits.ts";
 import { type Config, resolveAuthToken, type SecretSources } from "./config/index.ts";
 import { ConfigError } from "./errors.ts";
@@ -105,8 +106,10 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     sessions: store.description,
     auth: token === undefined ? "none" : "bearer",
     max_concurrent: settings.max_concurrent,
+    backlog: "backlog" in server.backlog ? server.backlog.backlog : bunListenBacklog,
     pid: process.pid,
   });
+  if ("unchanged" in server.backlog) logger.log("debug", "listen backlog left at Bun's 512", { reason: server.backlog.unchanged });
   if (token === undefined) logger.log("warn", "no auth token set: /v1/ routes are open to every local client");
 
   await waitForShutdown(options, logger, (hurry) =>

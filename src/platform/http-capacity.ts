@@ -11,8 +11,9 @@
  * exhaust the descriptors that inbound clients need. If anything here fails, skiff carries on
  * with Bun's default and says so.
  */
-import { dlopen, FFIType, ptr } from "bun:ffi";
-import { existsSync, readFileSync } from "node:fs";
+import { FFIType, ptr } from "bun:ffi";
+import { readFileSync } from "node:fs";
+import { openLibc } from "./libc.ts";
 
 /** The environment variable Bun reads once, at start-up. */
 export const maxHttpRequestsVariable = "BUN_CONFIG_MAX_HTTP_REQUESTS";
@@ -35,27 +36,12 @@ export type CapacityOutcome =
 
 const rlimitNofile = process.platform === "darwin" ? 8 : 7;
 
-function libcCandidates(): string[] {
-  if (process.platform === "darwin") return ["/usr/lib/libSystem.B.dylib"];
-  const arch = process.arch === "arm64" ? "aarch64" : "x86_64";
-  return ["libc.so.6", `/lib/ld-musl-${arch}.so.1`, `libc.musl-${arch}.so.1`];
-}
-
-function openLibc() {
-  let lastError: unknown;
-  for (const name of libcCandidates()) {
-    if (name.startsWith("/") && !existsSync(name)) continue;
-    try {
-      return dlopen(name, {
-        getrlimit: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
-        setrlimit: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
-        execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
-      });
-    } catch (error) {
-      lastError = error;
-    }
-  }
-  throw lastError ?? new Error("no C library found");
+function openProcessLibc() {
+  return openLibc({
+    getrlimit: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
+    setrlimit: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
+    execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+  });
 }
 
 /** The argv this process was started with, exactly (from /proc where there is one). */
@@ -93,7 +79,7 @@ export function ensureHttpCapacity(env: Readonly<Record<string, string | undefin
   if (preset !== undefined && preset !== "") return { kind: "already_set", value: preset };
   if (process.platform === "win32") return { kind: "unsupported", reason: "re-exec is not available on Windows" };
   try {
-    const libc = openLibc();
+    const libc = openProcessLibc();
     const limits = new BigUint64Array(2);
     if (libc.symbols.getrlimit(rlimitNofile, ptr(limits)) !== 0) throw new Error("getrlimit failed");
     if (limits[0]! < limits[1]!) {

@@ -1,3 +1,4 @@
+import { type BacklogOutcome, raiseListenBacklog } from "../platform/listen-backlog.ts";
 import type { App } from "./app.ts";
 import { urlOf } from "./listen.ts";
 
@@ -5,6 +6,8 @@ import { urlOf } from "./listen.ts";
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
+  /** The accept queue: raised from Bun's 512 to the system's maximum where that works. */
+  readonly backlog: BacklogOutcome;
   /** Stops accepting connections; resolves when the requests in progress have been answered. */
   stopAccepting(): Promise<void>;
   /** Closes every connection at once. */
@@ -43,6 +46,8 @@ export function serve(app: App, options: ServeOptions): RunningServer {
   return {
     url: urlOf(options.hostname, port),
     port,
+    // A burst of clients beyond Bun's 512 pending connections would otherwise wait 1 s or more each.
+    backlog: raiseListenBacklog(port),
     stopAccepting: () => server.stop(false),
     closeAll: () => server.stop(true),
   };

@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
@@ -101,6 +101,9 @@ describe("skiff serve (compiled binary)", () => {
     expect(metrics).toMatch(/gen_ai_execute_tool_duration_seconds_count\{gen_ai_agent_name="skiff",gen_ai_tool_name="calc",gen_ai_tool_type="function"\} [12]\n/);
 
     expect(await server.stop()).toBe(0);
+    // The accept queue is raised from Bun's 512 to the system's maximum (Linux).
+    const somaxconn = Number(readFileSync("/proc/sys/net/core/somaxconn", "utf8").trim());
+    expect(server.logs.find((l) => l["msg"] === "listening")?.["backlog"]).toBe(Math.max(somaxconn, 512));
     const requests = server.logs.filter((l) => l["msg"] === "request");
     expect(requests.map((l) => `${l["method"]} ${l["route"]} ${l["status"]}`)).toEqual([
       "POST /v1/runs 200",
