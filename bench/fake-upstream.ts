@@ -7,9 +7,15 @@
  *   TOOL_DELAY_MS  wait before each tool answer (default 0)
  *   TOOL_CALLS     tool calls the model asks for in its first step (default 3)
  *
+ * Its accept queue is raised from Bun's 512 to net.core.somaxconn, as a Go or nginx service's
+ * would be: it stands in for remote services, and a fake that drops handshakes at 512 pending
+ * connections would charge every client's connection churn as 1 s retransmits.
+ *
  * Prints its port on stdout when ready. The model is stateless: when the last message is a tool
  * result it answers with text, otherwise it asks for TOOL_CALLS calls of the `lookup` tool.
  */
+import { raiseListenBacklog } from "../src/platform/listen-backlog.ts";
+
 const llmDelayMs = Number(process.env["LLM_DELAY_MS"] ?? 0);
 const toolDelayMs = Number(process.env["TOOL_DELAY_MS"] ?? 0);
 const toolCalls = Number(process.env["TOOL_CALLS"] ?? 3);
@@ -85,4 +91,6 @@ const server = Bun.serve({
   },
 });
 
+const backlog = raiseListenBacklog(server.port!);
+if ("unchanged" in backlog) console.error(`fake-upstream: accept queue left at Bun's 512: ${backlog.unchanged}`);
 console.log(server.port);

@@ -67,8 +67,9 @@ async function skiff(up: Upstream, extraEnv: Record<string, string> = {}): Promi
     ].join("\n"),
   );
   const port = freePort();
-  const bin = process.env["BENCH_BINARY"] ?? binary; // compare another agent on the same harness
-  const proc = start([bin, "serve", "--listen", `127.0.0.1:${port}`], { PATH: process.env["PATH"], HOME: dir, UPSTREAM: up.url, ...(process.env["BENCH_BINARY"] ? { BUN_CONFIG_MAX_HTTP_REQUESTS: "9000" } : {}), ...extraEnv }, dir);
+  // Another agent on the same harness: any binary (BENCH_BINARY), or the Bun floor (BENCH_FLOOR=1).
+  const other = process.env["BENCH_FLOOR"] === "1" ? [bun, join(root, "bench", "floor-agent.ts")] : process.env["BENCH_BINARY"] ? [process.env["BENCH_BINARY"]] : undefined;
+  const proc = start([...(other ?? [binary]), "serve", "--listen", `127.0.0.1:${port}`], { PATH: process.env["PATH"], HOME: dir, UPSTREAM: up.url, ...(other ? { BUN_CONFIG_MAX_HTTP_REQUESTS: "9000" } : {}), ...extraEnv }, dir);
   cleanup.push(proc);
   const base = `http://127.0.0.1:${port}`;
   await waitForOk(`${base}/healthz`);

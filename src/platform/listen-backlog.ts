@@ -5,10 +5,10 @@
  * that connect at once (10,000 in benchmark B4), Linux drops the surplus SYNs and each of those
  * clients waits for its retransmit: 1 s, then 3 s. Calling listen(2) again on a listening socket
  * only changes its backlog, which the kernel caps at net.core.somaxconn; so this finds the socket
- * among the process's descriptors (by port, in /proc/net/tcp{,6}) and asks for the largest queue
- * the system allows, as Go's net.Listen does. Linux only; elsewhere Bun's 512 stays.
+ * among the process's descriptors (by its port) and asks for the largest queue the system allows,
+ * as Go's net.Listen does. Linux only; elsewhere Bun's 512 stays.
  */
-import { FFIType } from "bun:ffi";
+import { FFIType, ptr } from "bun:ffi";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { openLibc } from "./libc.ts";
 
@@ -20,52 +20,56 @@ export const bunListenBacklog = 512;
 
 /**
  * Re-listens every socket of this process listening on TCP `port` with the system's largest
- * backlog (net.core.somaxconn).
+ * backlog (net.core.somaxconn). Sockets are found among the process's own descriptors with
+ * getsockname(2) and SO_ACCEPTCONN, not in /proc/net/tcp: on a busy host that table lists every
+ * socket of the machine (tens of thousands after a load test), megabytes to read and parse.
  */
 export function raiseListenBacklog(port: number): BacklogOutcome {
   if (process.platform !== "linux") return { unchanged: `not available on ${process.platform}` };
   try {
     const somaxconn = Number(readFileSync("/proc/sys/net/core/somaxconn", "utf8").trim());
     if (!Number.isInteger(somaxconn) || somaxconn <= bunListenBacklog) return { unchanged: `net.core.somaxconn is ${somaxconn}` };
-    const inodes = listeningSocketInodes(port);
-    if (inodes.size === 0) return { unchanged: `no listening socket on port ${port} found in /proc/net/tcp` };
-    const libc = openLibc({ listen: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 } });
-    let raised = 0;
-    for (const fd of readdirSync("/proc/self/fd")) {
-      const inode = socketInode(`/proc/self/fd/${fd}`);
-      if (inode !== undefined && inodes.has(inode) && libc.symbols.listen(Number(fd), somaxconn) === 0) raised++;
+    const libc = openLibc({
+      listen: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+      getsockname: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+      getsockopt: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+    });
+    try {
+      const address = new Uint8Array(128); // sockaddr_storage
+      const flag = new Int32Array(1);
+      const length = new Uint32Array(1);
+      let raised = 0;
+      for (const entry of readdirSync("/proc/self/fd")) {
+        const fd = Number(entry);
+        if (!isSocket(`/proc/self/fd/${entry}`)) continue;
+        length[0] = address.byteLength;
+        if (libc.symbols.getsockname(fd, ptr(address), ptr(length)) !== 0) continue;
+        const family = address[0]! | (address[1]! << 8);
+        if (family !== afInet && family !== afInet6) continue;
+        if (((address[2]! << 8) | address[3]!) !== port) continue; // sin_port / sin6_port, network order
+        length[0] = 4;
+        if (libc.symbols.getsockopt(fd, solSocket, soAcceptConn, ptr(flag), ptr(length)) !== 0 || flag[0] !== 1) continue;
+        if (libc.symbols.listen(fd, somaxconn) === 0) raised++;
+      }
+      return raised > 0 ? { backlog: somaxconn } : { unchanged: `no listening socket on port ${port} among this process's descriptors` };
+    } finally {
+      libc.close();
     }
-    libc.close();
-    return raised > 0 ? { backlog: somaxconn } : { unchanged: "listen(2) refused" };
   } catch (error) {
     return { unchanged: error instanceof Error ? error.message : String(error) };
   }
 }
 
-/** Inodes of the sockets in LISTEN state (st 0A) on `port`, IPv4 and IPv6. */
-function listeningSocketInodes(port: number): Set<string> {
-  const portHex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
-  const inodes = new Set<string>();
-  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    let text: string;
-    try {
-      text = readFileSync(table, "utf8");
-    } catch {
-      continue; // no IPv6
-    }
-    for (const line of text.split("\n").slice(1)) {
-      // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
-      const fields = line.trim().split(/\s+/);
-      if (fields.length > 9 && fields[1]!.endsWith(portHex) && fields[3] === "0A") inodes.add(fields[9]!);
-    }
-  }
-  return inodes;
-}
+// Linux values (this runs on Linux only).
+const afInet = 2;
+const afInet6 = 10;
+const solSocket = 1;
+const soAcceptConn = 30;
 
-function socketInode(link: string): string | undefined {
+function isSocket(link: string): boolean {
   try {
-    return /^socket:\[(\d+)\]$/.exec(readlinkSync(link))?.[1];
+    return readlinkSync(link).startsWith("socket:");
   } catch {
-    return undefined; // closed meanwhile
+    return false; // closed meanwhile
   }
 }
