@@ -22,7 +22,7 @@ outfile=""
 targets=""
 # Chosen by measurement (docs/build.md): bytecode halves start-up; identifiers are not mangled
 # because error class names end up in error messages and in the error.type span attribute.
-bun_flags="--minify-whitespace --minify-syntax --bytecode --format esm --sourcemap"
+bun_flags="--minify-whitespace --minify-syntax --bytecode --format esm --sourcemap --splitting"
 while [ $# -gt 0 ]; do
   case "$1" in
     --target) target="${2:?--target needs a value such as linux-arm64}"; shift 2 ;;

@@ -59,11 +59,15 @@ function wrap(child: ReturnType<typeof Bun.spawn>, stderr: () => string): Starte
   };
 }
 
-/** VmRSS and VmHWM (peak) of a process, in bytes, from /proc. */
-export function memoryOf(pid: number): { rss: number; hwm: number } {
+/**
+ * VmRSS and VmHWM (peak) of a process, in bytes, from /proc; and RSS split into private memory
+ * (RssAnon) and pages of files, the executable's mostly (RssFile: clean, shared by every process
+ * running the same binary, and dropped by the kernel under memory pressure).
+ */
+export function memoryOf(pid: number): { rss: number; hwm: number; anon: number; file: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? 0) * 1024;
-  return { rss: kb("VmRSS"), hwm: kb("VmHWM") };
+  return { rss: kb("VmRSS"), hwm: kb("VmHWM"), anon: kb("RssAnon"), file: kb("RssFile") };
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc/PID/stat. */

@@ -11,7 +11,7 @@
  */
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { cpuSecondsOf, threadCpuSecondsOf, freePort, memoryOf, percentile, start, startWithPort, waitForOk, type Started } from "./proc.ts";
 
 const root = resolve(import.meta.dir, "..");
@@ -119,9 +119,29 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
     const up = await upstream({});
     const server = await skiff(up);
     await Bun.sleep(2_000);
-    const { rss } = memoryOf(server.proc.pid);
+    const { rss, anon, file } = memoryOf(server.proc.pid);
     await server.proc.stop();
-    return save("b1", { idle_rss_mib: mib(rss), target_mib: 40, go_reference_mib: 13 });
+    // The same for the Bun floor agent compiled the same way: what the runtime alone costs.
+    const floorBinary = join(mkdtempSync(join(tmpdir(), "skiff-bench-floor-")), "floor-agent");
+    tempDirs.push(dirname(floorBinary));
+    const built = Bun.spawnSync([bun, "build", join(root, "bench", "floor-agent.ts"), "--compile", "--outfile", floorBinary], { stdout: "ignore", stderr: "pipe" });
+    if (built.exitCode !== 0) throw new Error(`building the floor agent failed: ${built.stderr.toString()}`);
+    const floorPort = freePort();
+    const floor = start([floorBinary, "serve", "--listen", `127.0.0.1:${floorPort}`], { PATH: process.env["PATH"], UPSTREAM: up.url });
+    cleanup.push(floor);
+    await waitForOk(`http://127.0.0.1:${floorPort}/healthz`);
+    await Bun.sleep(2_000);
+    const floorMemory = memoryOf(floor.pid);
+    await floor.stop();
+    return save("b1", {
+      idle_rss_mib: mib(rss),
+      rss_anon_mib: mib(anon),
+      rss_file_mib: mib(file),
+      bun_floor_idle_rss_mib: mib(floorMemory.rss),
+      bun_floor_rss_anon_mib: mib(floorMemory.anon),
+      target_mib: 40,
+      go_reference_mib: 13,
+    });
   },
 
   /** B2: agent overhead per turn: instant fake model and tools, 2 model calls and 3 tools a turn. */
