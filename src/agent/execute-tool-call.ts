@@ -110,7 +110,8 @@ async function invoke(
   const signal = callDeadline?.signal ?? context.runSignal;
   try {
     const callContext = traceparent === undefined ? { signal, callId: call.id } : { signal, callId: call.id, traceparent };
-    return await raceAbort(tool.execute(args, callContext), signal);
+    const pending = tool.execute(args, callContext);
+    return await (tool.settlesOnAbort ? pending : raceAbort(pending, signal));
   } catch (error) {
     if (context.runSignal.aborted) throw error;
     if (callDeadline?.timedOut()) {

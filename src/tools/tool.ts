@@ -33,6 +33,13 @@ export interface Tool {
    */
   readonly parallel?: boolean;
   /**
+   * True when the tool's promise settles as soon as its context's signal aborts (it passes the
+   * signal to everything it waits on). The loop then need not race the call against the signal,
+   * which costs a promise, closures and a listener per call. Leave it unset when unsure: a tool
+   * that ignores its signal is still cut off at its deadline that way.
+   */
+  readonly settlesOnAbort?: boolean;
+  /**
    * Runs the tool. Throws ToolInputError when `args` do not fit `parameters`; any other throw is a
    * failure of the tool. The result is a string (sent as-is) or anything JSON-serialisable.
    */

@@ -45,4 +45,24 @@ describe("createSemaphore", () => {
     await expect(slots.run(async () => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
     expect(await slots.run(async () => "next")).toBe("next");
   });
+
+  it("tryAcquire takes a free slot without a promise; release hands it to the first waiter", async () => {
+    const slots = createSemaphore(1);
+    expect(slots.tryAcquire()).toBe(true);
+    expect(slots.tryAcquire()).toBe(false);
+    const order: string[] = [];
+    const controller = new AbortController();
+    const cancelled = slots.acquire(controller.signal).then(() => order.push("cancelled"));
+    const waiting = slots.acquire().then(() => order.push("waiter"));
+    controller.abort(new Error("left the line"));
+    await expect(cancelled).rejects.toThrow("left the line");
+    expect(slots.queued).toBe(1);
+    slots.release();
+    await waiting;
+    expect(order).toEqual(["waiter"]);
+    expect(slots.active).toBe(1); // passed straight to the waiter
+    slots.release();
+    expect(slots.active).toBe(0);
+    expect(slots.tryAcquire()).toBe(true);
+  });
 });
