@@ -7,6 +7,9 @@
  *   npm run bench            every scenario (well under 10 minutes)
  *   npm run bench -- b4      one (or several: b2 b3)
  *
+ * BENCH_NO_OTEL=1 turns telemetry off; BENCH_FLOOR=1 measures bench/floor-agent.ts instead of
+ * skiff, BENCH_BINARY=PATH another agent; B4_TIMELINE=1 prints where B4's upstream slots go.
+ *
  * Every loop is bounded in count and time; every process is stopped by PID at the end.
  */
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -111,6 +114,17 @@ function save(id: string, figures: Record<string, unknown>): Record<string, unkn
   writeFileSync(join(resultsDir, `${id}.json`), `${JSON.stringify(result, null, 2)}\n`);
   console.log(`${id}: ${JSON.stringify(figures)}`);
   return result;
+}
+
+/** One timeline line: seconds since `started`, and the upstream's calls in flight and done. */
+async function sampleTimeline(upstreamUrl: string, started: number, into: string[]): Promise<void> {
+  try {
+    const stats = (await (await fetch(`${upstreamUrl}/stats`)).json()) as Record<string, number>;
+    const at = ((performance.now() - started) / 1000).toFixed(2);
+    into.push(`${at} s  model in flight ${stats["activeChat"]}, tools in flight ${stats["activeTool"]}; done: model ${stats["chat"]}, tools ${stats["tool"]}`);
+  } catch {
+    // the upstream is busy; skip this sample
+  }
 }
 
 const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
@@ -232,8 +246,9 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
     }, 500);
     const cpuBefore = { skiff: cpuSecondsOf(server.proc.pid), upstream: cpuSecondsOf(up.proc.pid), driver: cpuSecondsOf(process.pid) };
     const started = performance.now();
+    // B4_TIMELINE=1: the upstream's in-flight model and tool calls every 250 ms (where the slots go).
     const timeline: string[] = [];
-    const tl = process.env["B4_TIMELINE"] ? setInterval(async () => { try { const st = (await (await fetch(`${up.url}/stats`)).json()) as Record<string, number>; timeline.push(`${((performance.now() - started) / 1000).toFixed(2)} chat=${st["activeChat"]} tool=${st["activeTool"]} chats=${st["chat"]} tools=${st["tool"]}`); } catch {} }, 250) : undefined;
+    const timelineSampler = process.env["B4_TIMELINE"] === "1" ? setInterval(() => void sampleTimeline(up.url, started, timeline), 250) : undefined;
     const results = await Promise.all(Array.from({ length: sessions }, (_, i) => postRun(server.base, `session ${i}`)));
     const wall = performance.now() - started;
     // Where the two cores went: B4 is CPU-bound on this machine, shared by all three processes.
@@ -245,7 +260,10 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
     const skiffThreads = threadCpuSecondsOf(server.proc.pid);
     clearInterval(sampler);
     clearInterval(heapSampler);
-    if (tl) { clearInterval(tl); console.log(timeline.join("\n")); }
+    if (timelineSampler) {
+      clearInterval(timelineSampler);
+      console.log(timeline.join("\n"));
+    }
     const hwm = memoryOf(server.proc.pid).hwm;
     const stats = (await (await fetch(`${up.url}/stats`)).json()) as Record<string, number>;
     // Telemetry must keep up: spans dropped for a full export queue would flatter every figure above.
