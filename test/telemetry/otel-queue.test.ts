@@ -8,6 +8,7 @@ import { runAgent } from "../../src/agent/index.ts";
 import { createDemoModel } from "../../src/model/demo.ts";
 import { type OtelHandle, startOtel } from "../../src/telemetry/otel-setup.ts";
 import type { OtelSettings } from "../../src/telemetry/otel-settings.ts";
+import { testOtelSettings } from "./otel-settings-fixture.ts";
 import { calcTool } from "../../src/tools/builtin/calc.ts";
 import { timeTool } from "../../src/tools/builtin/time.ts";
 import { type OtlpReceiver, startOtlpReceiver } from "../fakes/otlp-receiver.ts";
@@ -21,19 +22,7 @@ afterEach(async () => {
 });
 
 function settings(url: string, overrides: Partial<OtelSettings>): OtelSettings {
-  return {
-    tracesUrl: `${url}/v1/traces`,
-    headers: {},
-    resource: { "service.name": "skiff-test" },
-    sampler: "parentbased_always_on",
-    samplerRatio: 1,
-    captureContent: false,
-    maxQueueSize: 2048,
-    maxExportBatchSize: 512,
-    flushTimeoutMs: 500,
-    exportTimeoutMs: 500,
-    ...overrides,
-  };
+  return testOtelSettings({ tracesUrl: `${url}/v1/traces`, flushTimeoutMs: 500, exportTimeoutMs: 500, ...overrides });
 }
 
 async function demoRuns(otel: OtelHandle, count: number): Promise<void> {

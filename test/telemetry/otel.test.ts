@@ -15,6 +15,7 @@ import type { Message } from "../../src/model/messages.ts";
 import type { Model } from "../../src/model/model.ts";
 import { type OtelHandle, startOtel } from "../../src/telemetry/otel-setup.ts";
 import type { OtelSettings } from "../../src/telemetry/otel-settings.ts";
+import { testOtelSettings } from "./otel-settings-fixture.ts";
 import { calcTool } from "../../src/tools/builtin/calc.ts";
 import { timeTool } from "../../src/tools/builtin/time.ts";
 import { defineTool } from "../../src/tools/define-tool.ts";
@@ -45,21 +46,6 @@ const deprecatedKeys = [
   "gen_ai.agent.id",
 ];
 
-function settings(overrides: Partial<OtelSettings> = {}): OtelSettings {
-  return {
-    tracesUrl: undefined,
-    headers: {},
-    resource: { "service.name": "skiff-test" },
-    sampler: "parentbased_always_on",
-    samplerRatio: 1,
-    captureContent: false,
-    maxQueueSize: 2048,
-    maxExportBatchSize: 512,
-    flushTimeoutMs: 1_000,
-    exportTimeoutMs: 1_000,
-    ...overrides,
-  };
-}
 
 let handles: OtelHandle[] = [];
 afterEach(async () => {
@@ -88,7 +74,7 @@ function setup(overrides: Partial<OtelSettings> = {}, treeWriter?: (text: string
   const memory = new InMemorySpanExporter();
   const { counts, processor } = spanCounter();
   const otel = startOtel({
-    settings: settings(overrides),
+    settings: testOtelSettings(overrides),
     warn: () => {},
     spanProcessors: [new SimpleSpanProcessor(memory), processor],
     ...(treeWriter ? { treeWriter } : {}),
