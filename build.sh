@@ -65,8 +65,9 @@ bun_target_of() {
 
 # build_one TARGET OUTFILE: TARGET is a release target, or empty for this machine.
 build_one() {
-  local name="$1" out="$2" args
+  local name="$1" out="$2" args staging
   mkdir -p "$(dirname "$out")"
+  staging=$(mktemp -d "${TMPDIR:-/tmp}/skiff-build.XXXXXX")
   # shellcheck disable=SC2206 # bun_flags is a list of words on purpose
   args=(build src/main.ts --compile $bun_flags
     # A stray .env or bunfig.toml next to a deployed binary must not change it.
@@ -74,7 +75,7 @@ build_one() {
     --no-compile-autoload-bunfig
     --define "__SKIFF_COMMIT__=\"$commit\""
     --define "__SKIFF_BUILD_DATE__=\"$build_date\""
-    --outfile "$out")
+    --outfile "$staging/$(basename "$out")")
   if [ -n "$name" ]; then
     local bun_target
     if ! bun_target=$(bun_target_of "$name"); then
@@ -86,9 +87,11 @@ build_one() {
     args+=(--target "$bun_target" --define "__SKIFF_TARGET__=\"$name\"")
   fi
   "$bun" "${args[@]}" >/dev/null
-  # --sourcemap embeds the map in the executable (stack traces name src/ files) and also writes
-  # OUT.map beside it, which nothing needs.
-  rm -f "$out.map"
+  # --sourcemap embeds the maps in the executable (stack traces name src/ files) and also writes
+  # them beside it, one per chunk with --splitting, which nothing needs: the build happens in a
+  # staging folder and only the executable leaves it.
+  mv -f "$staging/$(basename "$out")" "$out"
+  rm -rf "$staging"
   echo "built $out ($(wc -c < "$out") bytes)"
 }
 
