@@ -304,7 +304,8 @@ function callModel(options: RunOptions, context: ModelCallContext): Promise<Mode
     ...(context.deadline === undefined ? {} : { deadline: context.deadline }),
     ...(options.stream ? { onDelta: (text: string) => emit({ type: "model.delta", step, text }) } : {}),
   };
-  return raceAbort(options.model.complete(request), context.signal);
+  const pending = options.model.complete(request);
+  return options.model.settlesOnAbort ? pending : raceAbort(pending, context.signal);
 }
 
 function toRunError(error: unknown, signal: AbortSignal, timeoutMs: number, partial: RunResult): RunError {

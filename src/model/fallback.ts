@@ -49,6 +49,8 @@ export function createFallbackModel(chain: readonly ChainedModel[], options: Fal
   return {
     name: primary.name,
     provider: primary.provider,
+    // It waits on nothing but its providers.
+    settlesOnAbort: chain.every((entry) => entry.model.settlesOnAbort === true),
     status: () => chain.map((entry, i) => ({ label: entry.label, state: breakers[i]!.state, consecutiveFailures: breakers[i]!.consecutiveFailures })),
     async complete(request: ModelRequest): Promise<ModelResponse> {
       const failures: string[] = [];

@@ -45,5 +45,12 @@ export interface Model {
   readonly name: string;
   /** `gen_ai.provider.name`, e.g. `openai`, or `skiff.demo`. */
   readonly provider: string;
+  /**
+   * True when `complete` settles as soon as the request's signal aborts (it passes the signal to
+   * its request and its retry waits). The loop then need not race the call against the signal, a
+   * promise, closures and a listener per call. Unset: the loop races it, so a model that ignores
+   * its signal still cannot hold a run past its deadline.
+   */
+  readonly settlesOnAbort?: boolean;
   complete(request: ModelRequest): Promise<ModelResponse>;
 }

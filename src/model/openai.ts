@@ -116,7 +116,8 @@ export function createOpenAIModel(options: OpenAIModelOptions): Model {
     random: options.random ?? Math.random,
     sleep: options.sleep ?? abortableSleep,
   };
-  return { name: options.model, provider: target.provider, complete: (request) => complete(target, request) };
+  // Every wait of a call (the request, its body, the pause before a retry) takes the request's signal.
+  return { name: options.model, provider: target.provider, settlesOnAbort: true, complete: (request) => complete(target, request) };
 }
 
 interface Target {

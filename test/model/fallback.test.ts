@@ -45,6 +45,14 @@ describe("createFallbackModel", () => {
     expect([a, b, c].map((s) => s.chatRequests().length)).toEqual([1, 1, 1]);
   });
 
+  it("settles on abort when every provider does, so the loop races it only otherwise", () => {
+    const a = serve(() => reply.text("a"));
+    const openai = model(a, "m", "a");
+    expect(createFallbackModel([{ label: "a", model: openai }, { label: "b", model: openai }], { failures: 3, cooldownMs: 1 }).settlesOnAbort).toBe(true);
+    const unknown = { name: "x", provider: "x", complete: openai.complete };
+    expect(createFallbackModel([{ label: "a", model: openai }, { label: "x", model: unknown }], { failures: 3, cooldownMs: 1 }).settlesOnAbort).toBe(false);
+  });
+
   it("never falls back on other 4xx: a bad request would fail anywhere", async () => {
     const a = serve(() => reply.error(400, { message: "bad field" }));
     const b = serve(() => reply.text("unused"));

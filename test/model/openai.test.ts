@@ -390,6 +390,25 @@ describe("createOpenAIModel", () => {
     expect(fake.requests).toHaveLength(1);
   });
 
+  it("settles on abort during a retry wait too, so the loop need not race it (settlesOnAbort)", async () => {
+    const fake = serve([reply.rateLimited(20), reply.text("too late")]);
+    const { model } = modelFor(fake, { sleep: undefined });
+    expect(model.settlesOnAbort).toBe(true);
+    const controller = new AbortController();
+    const reason = new Error("deadline");
+    setTimeout(() => controller.abort(reason), 300);
+
+    const started = performance.now();
+    const error = await model.complete(ask({ signal: controller.signal })).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+
+    expect(error).toBe(reason);
+    expect(performance.now() - started).toBeLessThan(5_000); // not the 20 s Retry-After
+    expect(fake.requests).toHaveLength(1);
+  });
+
   it("stops a stream when the signal aborts and rethrows the signal's reason", async () => {
     const fake = serve(() => reply.hang());
     const { model } = modelFor(fake);
