@@ -1,13 +1,13 @@
 import { afterEach, beforeAll, describe, expect, it } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type FakeOpenAI, reply, startFakeOpenAI } from "../fakes/fake-openai-server.ts";
 import { cleanEnv, runSkiff, skiffBinary } from "./binary.ts";
+import { createTempDirs } from "../helpers/temp-dirs.ts";
 
 const demoQuestion = "What time is it in Tokyo and in Paris, and what is 17*23?";
 let fake: FakeOpenAI | undefined;
-const dirs: string[] = [];
+const { make: tempDir, removeAll: removeTempDirs } = createTempDirs("skiff-cli-");
 
 beforeAll(async () => {
   await skiffBinary();
@@ -16,14 +16,8 @@ beforeAll(async () => {
 afterEach(async () => {
   await fake?.stop();
   fake = undefined;
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  removeTempDirs();
 });
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "skiff-cli-"));
-  dirs.push(dir);
-  return dir;
-}
 
 /** Polls until `check` is true or fails after `ms`. */
 async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {

@@ -4,16 +4,16 @@
  * that cover the whole command table.
  */
 import { afterEach, beforeAll, describe, expect, it } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { commands, flagsOf } from "../../src/cli/commands.ts";
 import { type FakeOpenAI, startFakeOpenAI } from "../fakes/fake-openai-server.ts";
 import { type FakeMcpHttp, startFakeMcpHttp } from "../fakes/mcp-server.ts";
 import { type OtlpReceiver, startOtlpReceiver } from "../fakes/otlp-receiver.ts";
 import { cleanEnv, projectRoot, runSkiff, skiffBinary } from "./binary.ts";
+import { createTempDirs } from "../helpers/temp-dirs.ts";
 
-const dirs: string[] = [];
+const { make: tempDir, removeAll: removeTempDirs } = createTempDirs("skiff-first-");
 const stops: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
@@ -22,14 +22,8 @@ beforeAll(async () => {
 
 afterEach(async () => {
   for (const stop of stops.splice(0)) await stop();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  removeTempDirs();
 });
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "skiff-first-"));
-  dirs.push(dir);
-  return dir;
-}
 
 function fakeModel(options: { apiKey?: string } = {}): FakeOpenAI {
   const fake = startFakeOpenAI([], { models: ["fake-model", "other-model"], ...options });

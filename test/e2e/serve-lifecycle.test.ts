@@ -1,16 +1,16 @@
 import { Database } from "bun:sqlite";
 import { afterEach, beforeAll, describe, expect, it } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type FakeOpenAI, reply, startFakeOpenAI } from "../fakes/fake-openai-server.ts";
 import { hiddenRootOf } from "../../src/cli/systemd-quote.ts";
 import { parseSse } from "../server/helpers.ts";
 import { cleanEnv, projectRoot, runSkiff, skiffBinary } from "./binary.ts";
 import { startServe, stopAllServes } from "./serve-process.ts";
+import { createTempDirs } from "../helpers/temp-dirs.ts";
 
 const fakes: FakeOpenAI[] = [];
-const dirs: string[] = [];
+const { make: tempDir, removeAll: removeTempDirs } = createTempDirs("skiff-lifecycle-");
 /** Generous: a 2-core machine runs other test files at the same time. */
 const slow = 60_000;
 
@@ -21,15 +21,8 @@ beforeAll(async () => {
 afterEach(async () => {
   await stopAllServes();
   await Promise.all(fakes.splice(0).map((f) => f.stop()));
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  removeTempDirs();
 });
-
-function tempDir(parent = tmpdir()): string {
-  mkdirSync(parent, { recursive: true });
-  const dir = mkdtempSync(join(parent, "skiff-lifecycle-"));
-  dirs.push(dir);
-  return dir;
-}
 
 function fake(script: Parameters<typeof startFakeOpenAI>[0]): FakeOpenAI {
   const server = startFakeOpenAI(script);
@@ -153,7 +146,7 @@ describe("skiff serve lifecycle (compiled binary)", () => {
     // .tmp/ — or, when the checkout itself is under such a path (a CI clone in /tmp), in /opt, with a
     // link to the binary there, as an install would put it.
     const hiddenCheckout = hiddenRootOf(projectRoot) !== undefined;
-    const dir = tempDir(hiddenCheckout ? "/opt" : join(projectRoot, ".tmp"));
+    const dir = tempDir({ parent: hiddenCheckout ? "/opt" : join(projectRoot, ".tmp") });
     const binary = hiddenCheckout ? join(dir, "skiff") : await skiffBinary();
     if (hiddenCheckout) symlinkSync(await skiffBinary(), binary);
     writeFileSync(join(dir, "token"), "0123456789abcdef0123456789abcdef\n");

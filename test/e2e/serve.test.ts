@@ -1,17 +1,17 @@
 import { afterEach, beforeAll, describe, expect, it } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import OpenAI from "openai";
 import { type FakeOpenAI, reply, startFakeOpenAI } from "../fakes/fake-openai-server.ts";
 import { parseSse } from "../server/helpers.ts";
 import { cleanEnv, runSkiff, skiffBinary } from "./binary.ts";
 import { startServe, stopAllServes } from "./serve-process.ts";
+import { createTempDirs } from "../helpers/temp-dirs.ts";
 
 const token = "e2e-token-0123456789abcdef";
 const auth = { authorization: `Bearer ${token}` };
 const fakes: FakeOpenAI[] = [];
-const dirs: string[] = [];
+const { make: tempDir, removeAll: removeTempDirs } = createTempDirs("skiff-serve-e2e-");
 const stoppers: (() => void)[] = [];
 
 beforeAll(async () => {
@@ -22,14 +22,8 @@ afterEach(async () => {
   await stopAllServes();
   await Promise.all(fakes.splice(0).map((f) => f.stop()));
   for (const stop of stoppers.splice(0)) stop();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  removeTempDirs();
 });
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "skiff-serve-e2e-"));
-  dirs.push(dir);
-  return dir;
-}
 
 function fake(script: Parameters<typeof startFakeOpenAI>[0]): FakeOpenAI {
   const server = startFakeOpenAI(script);

@@ -1,31 +1,25 @@
 /** `skiff sessions export|import` and schema upgrades, on the compiled binary. */
 import { Database } from "bun:sqlite";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { dropDatabases, freshDatabase, testPostgres } from "../helpers/postgres.ts";
 import { runSkiff, skiffBinary } from "./binary.ts";
+import { createTempDirs } from "../helpers/temp-dirs.ts";
 
 const pg = await testPostgres();
 const fixtures = join(import.meta.dir, "../fixtures");
 const expectedExport = readFileSync(join(fixtures, "sessions-export.jsonl"), "utf8");
-const dirs: string[] = [];
+const { make: tempDir, removeAll: removeTempDirs } = createTempDirs("skiff-sessions-cli-");
 const slow = 60_000;
 
 beforeAll(async () => {
   await skiffBinary();
 }, 120_000);
 afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  removeTempDirs();
 });
 afterAll(() => dropDatabases(pg));
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "skiff-sessions-cli-"));
-  dirs.push(dir);
-  return dir;
-}
 
 /** A SQLite file as skiff's first schema wrote it. */
 function v1File(dir: string): string {

@@ -4,12 +4,12 @@
  * 127.0.0.1 serving dist/skiff under its release name), refusing anything that does not match.
  */
 import { afterEach, beforeAll, describe, expect, it } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanEnv, projectRoot, runSkiff, skiffBinary } from "./binary.ts";
+import { createTempDirs } from "../helpers/temp-dirs.ts";
 
-const dirs: string[] = [];
+const { make: tempDir, removeAll: removeTempDirs } = createTempDirs("skiff-");
 const servers: { stop(force?: boolean): Promise<void> }[] = [];
 
 beforeAll(async () => {
@@ -18,18 +18,12 @@ beforeAll(async () => {
 
 afterEach(async () => {
   for (const server of servers.splice(0)) await server.stop(true);
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  removeTempDirs();
 });
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-}
 
 /** A working directory holding a .env and a bunfig.toml that would break or change skiff if read. */
 function poisonedDir(): { dir: string; marker: string } {
-  const dir = tempDir("skiff-autoload-");
+  const dir = tempDir({ prefix: "skiff-autoload-" });
   const marker = join(dir, "preload-ran");
   writeFileSync(join(dir, ".env"), "SKIFF_MODEL=from-dotenv\nSKIFF_MAX_STEPS=not-a-number\nOPENAI_API_KEY=sk-from-dotenv\n");
   writeFileSync(join(dir, "preload.ts"), `require("node:fs").writeFileSync(${JSON.stringify(marker)}, "ran");\nconsole.log("PRELOADED");\n`);
@@ -102,7 +96,7 @@ async function sha256(blob: Blob): Promise<string> {
 
 /** A PATH of every program in /usr/bin and /bin except those named, to take curl (or wget) away. */
 function pathWithout(...excluded: string[]): string {
-  const dir = tempDir("skiff-path-");
+  const dir = tempDir({ prefix: "skiff-path-" });
   for (const source of ["/usr/bin", "/bin"]) {
     if (!existsSync(source)) continue;
     for (const name of readdirSync(source)) {
@@ -115,7 +109,7 @@ function pathWithout(...excluded: string[]): string {
 
 async function runInstall(env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   const child = Bun.spawn(["sh", join(projectRoot, "install.sh")], {
-    cwd: tempDir("skiff-install-cwd-"),
+    cwd: tempDir({ prefix: "skiff-install-cwd-" }),
     env: { PATH: "/usr/local/bin:/usr/bin:/bin", ...env },
     stdout: "pipe",
     stderr: "pipe",
@@ -131,7 +125,7 @@ describe("install.sh", () => {
     const binary = Bun.file(await skiffBinary());
     const asset = expectedAsset();
     const release = startRelease({ [asset]: binary, SHA256SUMS: `${await sha256(binary)}  ${asset}\n` });
-    const home = tempDir("skiff-home-");
+    const home = tempDir({ prefix: "skiff-home-" });
     const installDir = join(home, "bin");
     const result = await runInstall({ SKIFF_RELEASE_URL: release.url, SKIFF_INSTALL_DIR: installDir, HOME: home });
     expect(result.stderr).toContain(`verified SHA-256 ${await sha256(binary)}`);
@@ -148,7 +142,7 @@ describe("install.sh", () => {
     const binary = Bun.file(await skiffBinary());
     const asset = expectedAsset();
     const release = startRelease({ [asset]: binary, SHA256SUMS: `${await sha256(binary)} *${asset}\n` });
-    const home = tempDir("skiff-home-");
+    const home = tempDir({ prefix: "skiff-home-" });
     const path = pathWithout("curl", "id");
     // A fake `id` so the script takes the non-root default even when the tests run as root.
     writeFileSync(join(path, "id"), "#!/bin/sh\necho 1000\n", { mode: 0o755 });
@@ -163,7 +157,7 @@ describe("install.sh", () => {
     const asset = expectedAsset();
     const tampered = new Blob([binary, "\n#tampered"]);
     const release = startRelease({ [asset]: tampered, SHA256SUMS: `${await sha256(binary)}  ${asset}\n` });
-    const installDir = join(tempDir("skiff-home-"), "bin");
+    const installDir = join(tempDir({ prefix: "skiff-home-" }), "bin");
     mkdirSync(installDir);
     const result = await runInstall({ SKIFF_RELEASE_URL: release.url, SKIFF_INSTALL_DIR: installDir, HOME: installDir });
     expect(result.code).toBe(1);
@@ -175,7 +169,7 @@ describe("install.sh", () => {
     const binary = Bun.file(await skiffBinary());
     const asset = expectedAsset();
     const release = startRelease({ [asset]: binary, SHA256SUMS: `${await sha256(binary)}  skiff-other-target\n` });
-    const installDir = join(tempDir("skiff-home-"), "bin");
+    const installDir = join(tempDir({ prefix: "skiff-home-" }), "bin");
     const missing = await runInstall({ SKIFF_RELEASE_URL: release.url, SKIFF_INSTALL_DIR: installDir, HOME: installDir });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain(`${release.url}/SHA256SUMS has no line for ${asset}; not installing`);

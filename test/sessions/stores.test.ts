@@ -1,22 +1,15 @@
 import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, it } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createMemorySessionStore } from "../../src/sessions/memory.ts";
 import { createSqliteSessionStore } from "../../src/sessions/sqlite.ts";
 import { describeSessionStoreContract, turn1, turn2 } from "./store-contract.ts";
+import { createTempDirs } from "../helpers/temp-dirs.ts";
 
-const dirs: string[] = [];
+const { make: tempDir, removeAll: removeTempDirs } = createTempDirs("skiff-sessions-");
 afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  removeTempDirs();
 });
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "skiff-sessions-"));
-  dirs.push(dir);
-  return dir;
-}
-
 describeSessionStoreContract("memory", ({ now }) => createMemorySessionStore(now ? { now } : {}));
 describeSessionStoreContract("sqlite", ({ now }) => createSqliteSessionStore(join(tempDir(), "s.db"), now ? { now } : {}));
 
