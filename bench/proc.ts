@@ -72,11 +72,7 @@ export function memoryOf(pid: number): { rss: number; hwm: number; anon: number;
 
 /** CPU seconds (user + system) a process has used so far, from /proc/PID/stat. */
 export function cpuSecondsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  // Fields after the command name, which is in parentheses and may contain spaces.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticksPerSecond = 100; // USER_HZ on Linux
-  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+  return statCpuSeconds(readFileSync(`/proc/${pid}/stat`, "utf8"));
 }
 
 /** CPU seconds per thread name (main thread, HTTP client, GC helpers, ...), summed over same-named threads. */
@@ -86,13 +82,20 @@ export function threadCpuSecondsOf(pid: number): Record<string, number> {
     try {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
       const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")).replace(/\d+$/, "#");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      byName[name] = (byName[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100;
+      byName[name] = (byName[name] ?? 0) + statCpuSeconds(stat);
     } catch {
       // thread ended
     }
   }
   return byName;
+}
+
+/** utime + stime of a /proc stat line, in seconds. */
+function statCpuSeconds(stat: string): number {
+  // Fields after the command name, which is in parentheses and may contain spaces.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
 }
 
 /** Polls `url` until it answers 200 or `timeoutMs` passes. */
