@@ -4,7 +4,7 @@ import type { httpToolEntry } from "../config/sections/tools.ts";
 import { formatDuration, formatSize } from "../util/duration.ts";
 import { compileParameters } from "./json-schema.ts";
 import type { Semaphore } from "../util/semaphore.ts";
-import { describeUrl, type FetchFn, networkReason, ownLimit, withTimeout } from "./outbound.ts";
+import { describeUrl, type FetchFn, networkReason, ownLimit, takeSlots, withTimeout } from "./outbound.ts";
 import { readLimited, readResponseLimited } from "../util/read-limited.ts";
 import { type Tool, type ToolContext, ToolFailure } from "./tool.ts";
 
@@ -101,18 +101,9 @@ export function createHttpTool(entry: HttpToolEntry, options: HttpToolOptions): 
     async execute(args, context) {
       const valid = parameters.validate(args);
       const deadline = withTimeout(context.signal, timeoutMs);
-      // Slots are taken inline rather than through boundedRun: one async frame per call instead of
-      // three (10,000 runs × 3 calls at a time). The tool's own slot first, so calls of a capped
-      // tool wait in their own line without holding shared ones.
-      let holdsOwn = false;
-      let holdsShared = false;
+      let release: (() => void) | undefined;
       try {
-        if (own) {
-          if (!own.tryAcquire()) await own.acquire(deadline.signal);
-          holdsOwn = true;
-        }
-        if (!options.outbound.tryAcquire()) await options.outbound.acquire(deadline.signal);
-        holdsShared = true;
+        release = await takeSlots(options.outbound, own, deadline.signal);
         return await call(valid, context, deadline.signal);
       } catch (error) {
         if (context.signal.aborted) throw context.signal.reason;
@@ -125,8 +116,7 @@ export function createHttpTool(entry: HttpToolEntry, options: HttpToolOptions): 
         if (error instanceof ToolFailure) throw error;
         throw new ToolFailure(`could not reach ${target}: ${networkReason(error)}`, { code: "http_tool_unreachable", cause: error });
       } finally {
-        if (holdsShared) options.outbound.release();
-        if (holdsOwn) own!.release();
+        release?.();
         deadline.dispose();
       }
     },

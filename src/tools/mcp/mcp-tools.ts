@@ -3,7 +3,7 @@ import { ConfigError, type Issue } from "../../errors.ts";
 import type { JsonSchema } from "../../model/model.ts";
 import { compileParametersLoosely } from "../json-schema.ts";
 import { createSemaphore, type Semaphore } from "../../util/semaphore.ts";
-import { boundedRun } from "../outbound.ts";
+import { takeSlots } from "../outbound.ts";
 import type { Tool } from "../tool.ts";
 import { McpConnection, type McpConnectionOptions, type McpServerEntry } from "./mcp-connection.ts";
 import { mcpToolName } from "./tool-names.ts";
@@ -75,9 +75,12 @@ function mcpTool(
     ...(entry.timeout === undefined ? {} : { timeoutMs: entry.timeout }),
     async execute(args, context) {
       const valid = parameters.validate(args);
-      const call = () => connection.callTool(remote.name, valid, context.signal);
-      if (limits.shared !== undefined) return boundedRun(limits.shared, limits.own, call, context.signal);
-      return limits.own === undefined ? call() : limits.own.run(call, context.signal);
+      const release = await takeSlots(limits.shared, limits.own, context.signal);
+      try {
+        return await connection.callTool(remote.name, valid, context.signal);
+      } finally {
+        release();
+      }
     },
   };
 }
