@@ -3,6 +3,7 @@
  * numbers and gauges sampled at render time. Enough for /metrics without a client library. The
  * histograms are the GenAI ones, in src/telemetry/metrics.ts.
  */
+import { braced, escapeLabelValue } from "../util/prometheus-text.ts";
 
 /** A counter family; series are created on first use. */
 export class Counter {
@@ -20,26 +21,18 @@ export class Counter {
 
   render(out: string[]): void {
     out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`);
-    for (const [labelText, value] of this.#values) out.push(`${this.name}${wrap(labelText)} ${value}`);
+    for (const [labelText, value] of this.#values) out.push(`${this.name}${braced(labelText)} ${value}`);
   }
 }
 
 /** Renders labels as `a="x",b="y"`, escaped as the format requires. */
 export function labels(values: Readonly<Record<string, string | number>>): string {
   return Object.entries(values)
-    .map(([key, value]) => `${key}="${String(value).replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`)
+    .map(([key, value]) => `${key}="${escapeLabelValue(String(value))}"`)
     .join(",");
 }
 
 /** A gauge sampled at render time. */
 export function renderGauge(out: string[], name: string, help: string, value: number): void {
   out.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`);
-}
-
-function wrap(labelText: string): string {
-  return labelText ? `{${labelText}}` : "";
-}
-
-function join(labelText: string, extra: string): string {
-  return labelText ? `${labelText},${extra}` : extra;
 }

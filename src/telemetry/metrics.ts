@@ -4,6 +4,7 @@
  * @opentelemetry/sdk-metrics: the service only needs a pull endpoint, and this costs a few array
  * increments per observation.
  */
+import { braced, escapeLabelValue, withLabel } from "../util/prometheus-text.ts";
 import * as sc from "./semconv.ts";
 
 /** Attribute values of one series; undefined values are left out. */
@@ -133,11 +134,11 @@ export function createGenAiMetrics(): GenAiMetrics {
           let cumulative = 0;
           spec.buckets.forEach((bound, index) => {
             cumulative += entry.counts[index]!;
-            lines.push(`${metric}_bucket{${join(entry.labels, `le="${bound}"`)}} ${cumulative}`);
+            lines.push(`${metric}_bucket{${withLabel(entry.labels, `le="${bound}"`)}} ${cumulative}`);
           });
-          lines.push(`${metric}_bucket{${join(entry.labels, 'le="+Inf"')}} ${entry.count}`);
-          lines.push(`${metric}_sum${entry.labels ? `{${entry.labels}}` : ""} ${entry.sum}`);
-          lines.push(`${metric}_count${entry.labels ? `{${entry.labels}}` : ""} ${entry.count}`);
+          lines.push(`${metric}_bucket{${withLabel(entry.labels, 'le="+Inf"')}} ${entry.count}`);
+          lines.push(`${metric}_sum${braced(entry.labels)} ${entry.sum}`);
+          lines.push(`${metric}_count${braced(entry.labels)} ${entry.count}`);
         }
       }
       return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
@@ -155,14 +156,7 @@ function labelText(attributes: MetricAttributes): string {
   return Object.keys(attributes)
     .filter((key) => attributes[key] !== undefined)
     .sort()
-    .map((key) => `${key.replace(/[^a-zA-Z0-9_]/g, "_")}="${escapeLabel(String(attributes[key]))}"`)
+    .map((key) => `${key.replace(/[^a-zA-Z0-9_]/g, "_")}="${escapeLabelValue(String(attributes[key]))}"`)
     .join(",");
 }
 
-function join(labels: string, extra: string): string {
-  return labels ? `${labels},${extra}` : extra;
-}
-
-function escapeLabel(value: string): string {
-  return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
-}
