@@ -1,10 +1,9 @@
-import { constants } from "node:fs";
-import { open } from "node:fs/promises";
 import { z } from "zod";
+import { fstatFd, readFd } from "../../platform/fd-io.ts";
 import { formatSize } from "../../util/duration.ts";
 import { defineTool } from "../define-tool.ts";
 import { ToolFailure } from "../tool.ts";
-import type { FsRoot } from "./fs-root.ts";
+import { type FsRoot, fsFailure } from "./fs-root.ts";
 
 /** What fs_read needs: its root and how much it reads at once. */
 export interface FsReadOptions {
@@ -14,9 +13,11 @@ export interface FsReadOptions {
 }
 
 /**
- * Builds `fs_read`: a text file under the root, a page at a time. A file with more than one hard
- * link is refused: a link made inside the root to a file outside it looks like any other file,
- * and no path check can tell (writes are safe anyway: fs_write replaces, never writes through).
+ * Builds `fs_read`: a text file under the root, a page at a time. The file is opened relative to
+ * the root without following any link, then checked and read through that one descriptor. A file
+ * with more than one hard link is refused: a link made inside the root to a file outside it looks
+ * like any other file, and no path check can tell (writes are safe anyway: fs_write replaces,
+ * never writes through).
  */
 export function createFsReadTool({ root, maxBytes }: FsReadOptions) {
   return defineTool({
@@ -27,15 +28,11 @@ export function createFsReadTool({ root, maxBytes }: FsReadOptions) {
       offset: z.number().int().min(0).default(0).describe("Byte offset to start at"),
       length: z.number().int().min(1).optional().describe(`Bytes to read (at most ${maxBytes})`),
     }),
-    run: async ({ path, offset, length }) => {
-      const real = await root.existing(path);
-      // O_NOFOLLOW: the last component was resolved above; a link appearing there now is refused.
-      const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW).catch((error: unknown) => {
-        throw new ToolFailure(`path: "${path}" cannot be opened (${String((error as { code?: unknown }).code ?? error)})`, { cause: error });
-      });
-      try {
-        await root.assertHandleInside(handle, path);
-        const stat = await handle.stat();
+    run: ({ path, offset, length }) =>
+      root.readFile(path, async (fd) => {
+        const stat = await fstatFd(fd).catch((error: unknown) => {
+          throw fsFailure(path, error);
+        });
         if (stat.isDirectory()) throw new ToolFailure(`path: "${path}" is a directory; use fs_list`, { code: "fs_is_directory" });
         if (!stat.isFile()) throw new ToolFailure(`path: "${path}" is not a regular file`, { code: "fs_not_file" });
         if (stat.nlink > 1) {
@@ -45,15 +42,17 @@ export function createFsReadTool({ root, maxBytes }: FsReadOptions) {
         }
         const want = Math.min(length ?? maxBytes, maxBytes);
         const buffer = Buffer.alloc(Math.max(0, Math.min(want, stat.size - offset)));
-        const { bytesRead } = buffer.length === 0 ? { bytesRead: 0 } : await handle.read(buffer, 0, buffer.length, offset);
+        const bytesRead =
+          buffer.length === 0
+            ? 0
+            : await readFd(fd, buffer, offset).catch((error: unknown) => {
+                throw fsFailure(path, error);
+              });
         const bytes = buffer.subarray(0, bytesRead);
         if (bytes.includes(0)) throw new ToolFailure(`path: "${path}" is a binary file; fs_read returns text only`, { code: "fs_binary" });
         const text = new TextDecoder().decode(bytes);
         const end = offset + bytesRead;
         return end < stat.size ? `${text}\n…[bytes ${offset}–${end} of ${stat.size}; call fs_read with offset=${end} for more]` : text;
-      } finally {
-        await handle.close();
-      }
-    },
+      }),
   });
 }

@@ -1,21 +1,25 @@
-import { realpathSync, statSync } from "node:fs";
-import { type FileHandle, mkdir, readlink, realpath } from "node:fs/promises";
-import { isAbsolute, join, normalize, sep } from "node:path";
+import { closeSync, realpathSync, statSync } from "node:fs";
+import { isAbsolute, normalize, sep } from "node:path";
 import { ConfigError } from "../../errors.ts";
+import { type DirHandle, dirHandlesSupported, openRootDir } from "../../platform/dir-handle.ts";
 import { ToolFailure, ToolInputError } from "../tool.ts";
 
 /**
- * The directory the fs_* tools are confined to, resolved once (it may itself be a symlink). Every
- * path is checked twice: after resolving symlinks, and again on the file actually opened (through
- * /proc/self/fd), so a link swapped in between check and open is caught too.
+ * The directory the fs_* tools are confined to, resolved once at start (it may itself be a
+ * symlink). Every call opens the root as a directory handle and resolves the model's path inside
+ * it, refusing a symbolic link at every component (see platform/dir-handle.ts): there is no
+ * checked path that a concurrent rename could redirect between the check and the use.
  */
 export class FsRoot {
-  private constructor(readonly path: string) {}
+  private constructor(private readonly path: string) {}
 
   /** Resolves `tools.fs_root`; a missing setting or directory is a ConfigError naming `tool`. */
   static open(root: string | undefined, tool: string): FsRoot {
     if (root === undefined) {
       throw new ConfigError([{ path: "tools.fs_root", message: `${tool} is enabled but fs_root is not set; set it to the directory ${tool} may use` }]);
+    }
+    if (!dirHandlesSupported()) {
+      throw new ConfigError([{ path: "tools.enable", message: `${tool} is not available on ${process.platform}/${process.arch}` }]);
     }
     let real: string;
     try {
@@ -40,68 +44,165 @@ export class FsRoot {
     return normalized;
   }
 
-  /** An existing path, with every symlink resolved, that is inside the root. */
-  async existing(path: string): Promise<string> {
-    const relative = this.relative(path);
-    let real: string;
-    try {
-      real = await realpath(join(this.path, relative));
-    } catch (error) {
-      throw notFound(path, error);
-    }
-    this.assertInside(real, path);
-    return real;
+  /** Runs `use` with the file at `path` open for reading, and closes it after. */
+  readFile<T>(path: string, use: (fd: number) => Promise<T>): Promise<T> {
+    const parts = components(this.relative(path));
+    return this.withRoot(async (root) => {
+      const fd = attempt(path, () => root.openFile(parts));
+      try {
+        return await use(fd);
+      } finally {
+        closeQuietly(fd);
+      }
+    });
+  }
+
+  /** Runs `use` with the directory at `path` open for listing, and closes it after. */
+  listDir<T>(path: string, use: (dir: DirHandle) => T): Promise<T> {
+    const parts = components(this.relative(path));
+    return this.withRoot(async (root) => {
+      let dir: DirHandle;
+      try {
+        dir = root.openDir(parts, "list");
+      } catch (error) {
+        if (code(error) === "ENOTDIR" && isFile(root, parts)) {
+          throw new ToolFailure(`path: "${path}" is a file; use fs_read`, { code: "fs_not_directory", cause: error });
+        }
+        throw fsFailure(path, error);
+      }
+      try {
+        return use(dir);
+      } finally {
+        dir.close();
+      }
+    });
   }
 
   /**
-   * The real directory a new file at `path` goes in, and the file's name. With `createDirs`, the
-   * missing directories are made one by one below the deepest existing one, which is checked.
+   * Runs `use` with the directory that holds the file `path` and the file's name. With
+   * `createDirs`, missing directories are made one at a time, each inside the one before it.
    */
-  async forWrite(path: string, createDirs: boolean): Promise<{ dir: string; name: string }> {
+  inParentDir<T>(path: string, createDirs: boolean, use: (dir: DirHandle, name: string) => Promise<T>): Promise<T> {
     const relative = this.relative(path);
-    const parts = relative.split(sep);
-    const name = parts.pop()!;
-    if (name === "." || name === "") throw new ToolInputError(`path: "${path}" names a directory; give a file path`);
-    let existingDepth = parts.length;
-    let dir: string | undefined;
-    while (dir === undefined) {
+    const parts = components(relative);
+    const name = parts.pop();
+    if (name === undefined || relative.endsWith(sep)) throw new ToolInputError(`path: "${path}" names a directory; give a file path`);
+    return this.withRoot(async (root) => {
+      let dir: DirHandle;
       try {
-        dir = await realpath(join(this.path, ...parts.slice(0, existingDepth)));
+        dir = root.openDir(parts, "anchor");
       } catch (error) {
-        if (!createDirs || existingDepth === 0) throw notFound(join(...parts), error, "create_dirs: true makes it");
-        existingDepth--;
+        if (code(error) !== "ENOENT") throw fsFailure(path, error);
+        if (!createDirs) throw fsFailure(parts.join("/"), error, "create_dirs: true makes it");
+        dir = attempt(path, () => makeDirs(root, parts));
       }
-    }
-    this.assertInside(dir, path);
-    for (const part of parts.slice(existingDepth)) {
-      dir = join(dir, part);
-      await mkdir(dir);
-    }
-    return { dir, name };
+      try {
+        return await use(dir, name);
+      } finally {
+        dir.close();
+      }
+    });
   }
 
-  /** Checks the file behind an open handle, where the kernel says it is. */
-  async assertHandleInside(handle: FileHandle, path: string): Promise<void> {
-    let actual: string;
+  private async withRoot<T>(use: (root: DirHandle) => Promise<T>): Promise<T> {
+    let root: DirHandle;
     try {
-      actual = await readlink(`/proc/self/fd/${handle.fd}`);
-    } catch {
-      return; // no /proc (not Linux): the realpath check before opening is what we have
-    }
-    this.assertInside(actual, path);
-  }
-
-  private assertInside(real: string, path: string): void {
-    if (real !== this.path && !real.startsWith(this.path.endsWith(sep) ? this.path : `${this.path}${sep}`)) {
-      throw new ToolFailure(`path: "${path}" resolves outside the root (through a symbolic link); only files under the root can be used`, {
-        code: "fs_outside_root",
+      root = openRootDir(this.path);
+    } catch (error) {
+      throw new ToolFailure(`the fs_root directory cannot be opened (${code(error) ?? "error"}); it was moved or removed after skiff started`, {
+        code: "fs_root_unavailable",
+        cause: error,
       });
+    }
+    try {
+      return await use(root);
+    } finally {
+      root.close();
     }
   }
 }
 
-function notFound(path: string, error: unknown, hint?: string): ToolFailure {
-  const code = (error as { code?: unknown } | null)?.code;
-  const what = code === "ENOENT" ? "does not exist" : code === "EACCES" ? "is not readable" : `cannot be used (${String(code ?? error)})`;
-  return new ToolFailure(`path: "${path}" ${what}${hint ? `; ${hint}` : ""}`, { code: "fs_not_found", cause: error });
+/**
+ * The ToolFailure for a failed file system call on `path` (the model's relative path: host paths
+ * never appear), by errno name.
+ */
+export function fsFailure(path: string, error: unknown, hint?: string): ToolFailure {
+  if (error instanceof ToolFailure) return error;
+  const errno = code(error);
+  const suffix = hint ? `; ${hint}` : "";
+  switch (errno) {
+    case "ELOOP":
+      return new ToolFailure(`path: "${path}" goes through a symbolic link; fs tools do not follow links`, { code: "fs_symlink", cause: error });
+    case "EXDEV":
+      return new ToolFailure(`path: "${path}" leads outside the root`, { code: "fs_outside_root", cause: error });
+    case "ENOENT":
+      return new ToolFailure(`path: "${path}" does not exist${suffix}`, { code: "fs_not_found", cause: error });
+    case "ENOTDIR":
+      return new ToolFailure(`path: "${path}" does not exist: a part of it is a file, not a directory`, { code: "fs_not_found", cause: error });
+    case "EACCES":
+    case "EPERM":
+      return new ToolFailure(`path: "${path}" is not accessible (permission denied)`, { code: "fs_permission", cause: error });
+    default:
+      return new ToolFailure(`path: "${path}" cannot be used (${errno ?? "unknown error"})`, { code: "fs_failed", cause: error });
+  }
+}
+
+/** Runs a synchronous file system call, turning its failure into the ToolFailure for `path`. */
+function attempt<T>(path: string, call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    throw fsFailure(path, error);
+  }
+}
+
+function components(relative: string): string[] {
+  return relative === "." ? [] : relative.split(sep).filter((part) => part !== "" && part !== ".");
+}
+
+/** Opens `parts` below `root`, making each missing directory inside its parent's handle. */
+function makeDirs(root: DirHandle, parts: readonly string[]): DirHandle {
+  let current = root.openDir([], "anchor");
+  for (const part of parts) {
+    let next: DirHandle;
+    try {
+      try {
+        next = current.openDir([part], "anchor");
+      } catch (error) {
+        if (code(error) !== "ENOENT") throw error;
+        try {
+          current.makeDir(part);
+        } catch (made) {
+          if (code(made) !== "EEXIST") throw made; // made meanwhile by a parallel call: open it
+        }
+        next = current.openDir([part], "anchor");
+      }
+    } finally {
+      current.close();
+    }
+    current = next;
+  }
+  return current;
+}
+
+function isFile(root: DirHandle, parts: readonly string[]): boolean {
+  try {
+    closeQuietly(root.openFile(parts));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function code(error: unknown): string | undefined {
+  const value = (error as { code?: unknown } | null)?.code;
+  return typeof value === "string" ? value : undefined;
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
 }
