@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { configLeaves, configSchema, type LoadedConfig } from "../config/index.ts";
 import { formatDuration, formatSize } from "../util/duration.ts";
-import { redactUrlPasswords } from "../util/redact-url.ts";
+import { redactUrl } from "../util/redact-url.ts";
 import type { Terminal } from "./io.ts";
 
 /** `skiff config check`: the config already loaded without issues, so say where it came from. */
@@ -17,7 +17,7 @@ export function printConfigSchema(terminal: Terminal): void {
 /**
  * `skiff config show`: the effective value of every key with its source, as TOML-like lines.
  * Secret values never appear: header values other than env:/file: references are masked, and so
- * are passwords in URLs (a `postgres://user:password@…` session store).
+ * are credentials in URLs (`redactUrl`: a userinfo password, a `?api_key=` of a tool's url).
  */
 export function showConfig(loaded: LoadedConfig, env: Readonly<Record<string, string | undefined>>, terminal: Terminal): void {
   const lines: string[] = [];
@@ -38,7 +38,8 @@ export function showConfig(loaded: LoadedConfig, env: Readonly<Record<string, st
 
 function render(kind: string, value: unknown, secret: boolean): string {
   if (value === undefined) return "(unset)";
-  if (kind === "duration" && typeof value === "number") return JSON.stringify(formatDuration(value));
+  // "0" as written: it means no limit, which "0ms" would not say.
+  if (kind === "duration" && typeof value === "number") return JSON.stringify(value === 0 ? "0" : formatDuration(value));
   if (kind === "size" && typeof value === "number") return JSON.stringify(formatSize(value));
   // A secret-marked string is a file path (not itself secret); a secret-marked table holds values.
   return JSON.stringify(secret && value !== null && typeof value === "object" ? maskValues(value) : maskNested(value));
@@ -48,7 +49,7 @@ function render(kind: string, value: unknown, secret: boolean): string {
 const secretTables = new Set(["headers", "env"]);
 
 function maskNested(value: unknown): unknown {
-  if (typeof value === "string") return redactUrlPasswords(value);
+  if (typeof value === "string") return redactUrl(value);
   if (Array.isArray(value)) return value.map(maskNested);
   if (value && typeof value === "object") {
     return Object.fromEntries(

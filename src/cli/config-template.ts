@@ -53,6 +53,9 @@ const header = [
   "#",
   "# Secrets never go in this file: the API key comes from OPENAI_API_KEY or api_key_file, and",
   '# header values may say "env:NAME" or "file:PATH".',
+  "#",
+  '# Durations are written "250ms", "30s", "2m", "1h" or "1d", at most "24d". "0" means no limit',
+  "# where a key's help says so, and is refused by the other keys.",
 ];
 
 /** The commented skiff.toml that `skiff init` writes: every key, with its help and default, from the schema. */

@@ -3,7 +3,7 @@ import type { Config } from "../config/index.ts";
 import { UsageError } from "../errors.ts";
 import { isLoopback, parseListen } from "../server/listen.ts";
 import { parseSessionsSpec } from "../sessions/index.ts";
-import { redactUrlPasswords } from "../util/redact-url.ts";
+import { redactUrl } from "../util/redact-url.ts";
 import { escapeSettingPath, hiddenRootOf, quoteExecArg } from "./systemd-quote.ts";
 
 /** What the unit is generated from. */
@@ -55,7 +55,7 @@ export function renderUnit(input: UnitInput): { readonly text: string; readonly 
   }
 
   const sessionsFlag = input.flags.get("sessions");
-  if (sessionsFlag !== undefined && redactUrlPasswords(sessionsFlag) !== sessionsFlag) {
+  if (sessionsFlag !== undefined && redactUrl(sessionsFlag) !== sessionsFlag) {
     throw new UsageError(
       "--sessions holds a database password, which would be written into the unit file and shown by ps; " +
         "leave it out of the URL and put PGPASSWORD=… in a root-only EnvironmentFile= (see docs/scale.md)",

@@ -62,7 +62,8 @@ export function loadConfig(sources: ConfigSources): LoadResult {
 
   const parsed = configSchema.safeParse(tree);
   if (!parsed.success) {
-    return { ok: false, issues: parsed.error.issues.flatMap((issue) => describeIssue(issue, origin, file, fileText)) };
+    const where: Where = { origin, file, text: fileText, tree };
+    return { ok: false, issues: parsed.error.issues.flatMap((issue) => describeIssue(issue, where)) };
   }
   return { ok: true, value: { config: parsed.data, sources: withFileSources(origin, tree, file, fileText), file } };
 }
@@ -171,31 +172,53 @@ function coerce(leaf: ConfigLeaf, text: string): { ok: true; value: unknown } | 
   }
 }
 
-function describeIssue(issue: z.core.$ZodIssue, origin: ReadonlyMap<string, string>, file: string | undefined, text: string): Issue[] {
+/** What an issue's source is looked up in: flag/env origins, the file's text, the merged values. */
+interface Where {
+  readonly origin: ReadonlyMap<string, string>;
+  readonly file: string | undefined;
+  readonly text: string;
+  readonly tree: Tree;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, where: Where): Issue[] {
   const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
   if (issue.code === "unrecognized_keys") {
     const known = keysAt(path);
     return issue.keys.map((key) => {
       const full = [...path, key];
       const guess = closest(key, known);
-      return {
-        path: dotted(full),
-        source: sourceOf(full, origin, file, text),
-        message: `unknown key${guess ? `; did you mean "${guess}"?` : ""} Known keys here: ${known.join(", ")}`,
-      };
+      // A misspelt table (`[sever]`) reads better as a section, with the section it likely meant.
+      const section = isTable(valueAt(where.tree, full));
+      const what = section ? `unknown section [${dotted(full)}]` : "unknown key";
+      const suggestion = guess === undefined ? "" : section ? `; did you mean [${dotted([...path, guess])}]?` : `; did you mean "${guess}"?`;
+      return { path: dotted(full), source: sourceOf(full, where), message: `${what}${suggestion} Known keys here: ${known.join(", ")}` };
     });
   }
-  return [{ path: dotted(path), source: sourceOf(path, origin, file, text), message: issue.message }];
+  return [{ path: dotted(path), source: sourceOf(path, where), message: issue.message }];
 }
 
-function sourceOf(path: readonly (string | number)[], origin: ReadonlyMap<string, string>, file: string | undefined, text: string): string {
-  const fromOrigin = origin.get(dotted(path));
+function sourceOf(path: readonly (string | number)[], where: Where): string {
+  const fromOrigin = where.origin.get(dotted(path));
   if (fromOrigin) return fromOrigin;
-  if (file) {
-    const line = findTomlLine(text, path);
-    if (line !== undefined) return `${file}:${line}`;
+  if (where.file) {
+    const line = findTomlLine(where.text, path);
+    if (line !== undefined) return `${where.file}:${line}`;
+    // Set, and not by a flag or variable: it came from the file even where no line is found.
+    if (valueAt(where.tree, path) !== undefined) return where.file;
   }
   return "default";
+}
+
+function valueAt(tree: Tree, path: readonly (string | number)[]): unknown {
+  let node: unknown = tree;
+  for (const segment of path) node = node !== null && typeof node === "object" ? (node as Record<string | number, unknown>)[segment] : undefined;
+  return node;
+}
+
+/** A TOML table (`[x]`) or array of tables (`[[x]]`). */
+function isTable(value: unknown): boolean {
+  const isObject = (v: unknown) => v !== null && typeof v === "object" && !Array.isArray(v);
+  return isObject(value) || (Array.isArray(value) && value.length > 0 && value.every(isObject));
 }
 
 function withFileSources(origin: Map<string, string>, tree: Tree, file: string | undefined, text: string): Map<string, string> {

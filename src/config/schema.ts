@@ -33,7 +33,11 @@ const breakerSection = z
       commands: runCommands,
       help: "Failures in a row (after retries) that open a provider's circuit",
     }),
-    cooldown: duration("30s", { commands: runCommands, help: "How long an open circuit skips its provider" }),
+    cooldown: duration("30s", {
+      commands: runCommands,
+      help: "How long an open circuit skips its provider",
+      zeroRefused: "an open circuit needs a cool-down; to open it less often, raise breaker.failures",
+    }),
   })
   .prefault({});
 
@@ -73,9 +77,9 @@ export const configSchema = z.strictObject({
     commands: runCommands,
     help: "Most model calls in one run",
   }),
-  timeout: duration("2m", { commands: runCommands, help: "Deadline of a whole run" }),
-  llm_timeout: duration("60s", { commands: runCommands, help: "Deadline of one model request" }),
-  tool_timeout: duration("30s", { commands: runCommands, help: "Deadline of one tool call" }),
+  timeout: duration("2m", { commands: runCommands, help: "Deadline of a whole run, under serve at most server.max_timeout", zero: "no limit" }),
+  llm_timeout: duration("60s", { commands: runCommands, help: "Deadline of one model request", zero: "no limit" }),
+  tool_timeout: duration("30s", { commands: runCommands, help: "Deadline of one tool call", zero: "no limit" }),
   retries: field(z.number().int().min(0).max(10).default(2), {
     kind: "int",
     commands: runCommands,
@@ -84,6 +88,7 @@ export const configSchema = z.strictObject({
   max_retry_wait: duration("60s", {
     commands: runCommands,
     help: "Longest Retry-After honored; a longer one fails at once",
+    zeroRefused: 'a provider could park the run for days; to fail at once whenever it asks to wait, use "1ms"',
   }),
   tool_output_limit: size("64KiB", { commands: runCommands, help: "Bytes of a tool's output the model sees" }),
   provider: field(z.string().min(1).optional(), {

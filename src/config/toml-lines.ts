@@ -1,7 +1,8 @@
 /**
  * Finds the line of a key in TOML text, so errors can say `skiff.toml:12`. Bun's TOML parser
- * gives values, not positions; this scan covers the forms skiff's config uses
- * (`key = …` under `[table]` or `[[array.of.tables]]`).
+ * gives values, not positions; this scan covers the forms skiff's config uses (`key = …` or
+ * `key.sub = …` under `[table]` or `[[array.of.tables]]`), and a table written as a header of its
+ * own (`[sever]`, `[tools.sever]`, `[[sever]]`) when the path names the table itself.
  */
 export function findTomlLine(text: string, path: readonly (string | number)[]): number | undefined {
   const lines = text.split(/\r?\n/);
@@ -13,14 +14,21 @@ export function findTomlLine(text: string, path: readonly (string | number)[]): 
   const tableName = table.filter((p) => typeof p === "string").join(".");
   const wantedOccurrence = table.find((p) => typeof p === "number") as number | undefined;
 
+  const ownTable = tableName === "" ? key : `${tableName}.${key}`;
+  // `mcp[2]` as a whole: the third `[[mcp]]` header.
+  const ownIndex = typeof path[keyIndex + 1] === "number" ? (path[keyIndex + 1] as number) : 0;
+  let ownSeen = -1;
   let current = "";
   let occurrence = -1;
   let headerLine: number | undefined;
+  let ownHeaderLine: number | undefined;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
     const header = /^\[\[?\s*([^\]]+?)\s*\]\]?/.exec(line);
     if (header) {
       current = header[1]!;
+      if (current === ownTable) ownSeen++;
+      if (ownHeaderLine === undefined && (current === ownTable ? ownSeen === ownIndex : current.startsWith(`${ownTable}.`))) ownHeaderLine = i + 1;
       if (current === tableName && line.startsWith("[[")) occurrence++;
       if (current === tableName && (wantedOccurrence === undefined || occurrence === wantedOccurrence)) headerLine = i + 1;
       continue;
@@ -32,9 +40,9 @@ export function findTomlLine(text: string, path: readonly (string | number)[]): 
       if (current === "" && tableName !== "" && new RegExp(`^"?${escape(dotted)}"?\\s*=`).test(line)) return i + 1;
       continue;
     }
-    if (new RegExp(`^"?${escape(key)}"?\\s*=`).test(line)) return i + 1;
+    if (new RegExp(`^"?${escape(key)}"?\\s*[=.]`).test(line)) return i + 1;
   }
-  return headerLine;
+  return ownHeaderLine ?? headerLine;
 }
 
 function findLastStringIndex(path: readonly (string | number)[]): number {

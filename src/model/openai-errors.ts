@@ -4,6 +4,7 @@
  */
 import { ModelError } from "../errors.ts";
 import { formatDuration } from "../util/duration.ts";
+import { redactUrl } from "../util/redact-url.ts";
 import type { AttemptFailure, GiveUpReason } from "./retry-policy.ts";
 
 /** One failed attempt, described without the SDK. */
@@ -88,11 +89,12 @@ function hintFor(code: string, host: string): string {
 
 /**
  * Fits provider and transport text on one line: the key removed even when a gateway echoes it back
- * unmasked (OpenAI masks it, others may not), Bun's "pass verbose: true" advice dropped, HTML cut short.
+ * unmasked (OpenAI masks it, others may not), credentials of quoted URLs hidden, Bun's "pass verbose: true" advice dropped, HTML cut short.
  */
 function tidy(text: string, apiKey: string | undefined): string {
   const withoutKey = apiKey ? text.split(apiKey).join("[redacted]") : text;
-  const line = withoutKey
+  // A transport error may quote the URL: base_url can carry credentials (user:password@, ?key=).
+  const line = redactUrl(withoutKey)
     .replace(/\bsk-[A-Za-z0-9_*-]{6,}/g, "sk-[redacted]")
     .replace(/\s*For more information, pass `verbose: true`.*$/s, "")
     .replace(/\s+/g, " ")

@@ -10,7 +10,8 @@ import { buildInfo } from "../build-info.ts";
 import { ConfigError } from "../errors.ts";
 import type { ChatSpan } from "../telemetry/tracer.ts";
 import { sleep as abortableSleep } from "../util/abort.ts";
-import { formatDuration } from "../util/duration.ts";
+import { formatDuration, maxDurationMs } from "../util/duration.ts";
+import { redactUrl } from "../util/redact-url.ts";
 import type { Model, ModelRequest, ModelResponse } from "./model.ts";
 import {
   type Completion,
@@ -29,7 +30,7 @@ export interface OpenAIModelOptions {
   readonly baseURL: string;
   /** Omit for local endpoints that need no key (Ollama, llama.cpp). Never logged or shown. */
   readonly apiKey?: string;
-  /** One request's time limit; while streaming, the longest silence between chunks. */
+  /** One request's time limit; while streaming, the longest silence between chunks. 0: no limit. */
   readonly llmTimeoutMs: number;
   /** Extra attempts after the first. */
   readonly retries: number;
@@ -67,7 +68,7 @@ export function createOpenAIModel(options: OpenAIModelOptions): Model {
   const url = URL.parse(options.baseURL);
   if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
     throw new ConfigError([
-      { path: "base_url", message: `expected an http(s) URL such as https://api.openai.com/v1, got "${options.baseURL}"` },
+      { path: "base_url", message: `expected an http(s) URL such as https://api.openai.com/v1, got "${redactUrl(options.baseURL)}"` },
     ]);
   }
   // The SDK client is built on the first streaming request: non-streaming calls do not use it, and
@@ -81,7 +82,9 @@ export function createOpenAIModel(options: OpenAIModelOptions): Model {
           baseURL: options.baseURL,
           // skiff's policy is the only retry layer: SDK retries would multiply attempts and hide them from spans.
           maxRetries: 0,
-          timeout: options.llmTimeoutMs,
+          // llm_timeout 0 means no limit; the SDK would read 0 as "time out at once". Our own timer
+          // (attemptOnce) is the limit that counts.
+          timeout: options.llmTimeoutMs || maxDurationMs,
           // Explicit nulls keep the SDK from reading OPENAI_ORG_ID / OPENAI_PROJECT_ID behind our back and
           // sending them to third-party endpoints.
           organization: null,
@@ -220,6 +223,7 @@ async function attemptOnce(target: Target, request: ModelRequest, state: { textS
   // every chunk: it bounds the wait for the first byte and any silence after it.
   const armTimer = () => {
     clearTimeout(timer);
+    if (options.llmTimeoutMs === 0) return; // llm_timeout 0: no limit of its own
     timer = setTimeout(() => {
       timedOut = true;
       controller.abort(new APIConnectionTimeoutError());

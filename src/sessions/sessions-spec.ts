@@ -1,12 +1,12 @@
 import { isAbsolute, join } from "node:path";
 import { ConfigError } from "../errors.ts";
-import { redactUrlPasswords } from "../util/redact-url.ts";
+import { redactUrl } from "../util/redact-url.ts";
 
 /** Which store `server.sessions` names, with relative paths already resolved. */
 export type SessionsSpec =
   | { readonly kind: "memory" }
   | { readonly kind: "sqlite"; readonly path: string }
-  /** `url` may hold a password: print it only through redactUrlPasswords. */
+  /** `url` may hold a password: print it only through redactUrl. */
   | { readonly kind: "postgres"; readonly url: string };
 
 /** Where relative paths are resolved: systemd's `$STATE_DIRECTORY` when set, else the working directory. */
@@ -52,5 +52,5 @@ export function stateDirectory(env: SpecContext["env"]): string | undefined {
 }
 
 function invalid(spec: string, message: string): ConfigError {
-  return new ConfigError([{ path: "server.sessions", message: `${message} (got "${redactUrlPasswords(spec)}")` }]);
+  return new ConfigError([{ path: "server.sessions", message: `${message} (got "${redactUrl(spec)}")` }]);
 }

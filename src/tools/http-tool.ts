@@ -4,9 +4,10 @@ import type { httpToolEntry } from "../config/sections/tools.ts";
 import { formatDuration, formatSize } from "../util/duration.ts";
 import { compileParameters } from "./json-schema.ts";
 import type { Semaphore } from "../util/semaphore.ts";
-import { describeUrl, type FetchFn, networkReason, ownLimit, takeSlots, withTimeout } from "./outbound.ts";
+import { type FetchFn, networkReason, ownLimit, takeSlots, withTimeout } from "./outbound.ts";
 import { readLimited, readResponseLimited } from "../util/read-limited.ts";
 import { type Tool, type ToolContext, ToolFailure } from "./tool.ts";
+import { redactUrl } from "../util/redact-url.ts";
 
 /** One `[[tools.http]]` entry, validated. */
 export type HttpToolEntry = z.output<typeof httpToolEntry>;
@@ -39,7 +40,7 @@ export function createHttpTool(entry: HttpToolEntry, options: HttpToolOptions): 
   const timeoutMs = entry.timeout ?? options.defaultTimeoutMs;
   const own = ownLimit(entry);
   const doFetch: FetchFn = options.fetch ?? fetch;
-  const target = `${entry.method} ${describeUrl(entry.url)}`;
+  const target = `${entry.method} ${redactUrl(entry.url)}`;
   const sendsBody = bodyMethods.has(entry.method);
   // Built once: names lower-cased so a configured header replaces ours whatever its case.
   const fixedHeaders: Record<string, string> = { accept: "application/json, text/*;q=0.9, */*;q=0.5" };
@@ -65,7 +66,7 @@ export function createHttpTool(entry: HttpToolEntry, options: HttpToolOptions): 
       await response.body?.cancel().catch(() => {});
       const location = response.headers.get("location");
       throw new ToolFailure(
-        `${target} answered ${response.status} redirecting to ${location ? describeUrl(new URL(location, href)) : "(no location)"}; HTTP tools do not follow redirects, so set url of tool "${entry.name}" to the final address`,
+        `${target} answered ${response.status} redirecting to ${location ? redactUrl(URL.parse(location, href) ?? location) : "(no location)"}; HTTP tools do not follow redirects, so set url of tool "${entry.name}" to the final address`,
         { code: "http_tool_redirect" },
       );
     }

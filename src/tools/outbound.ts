@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { redactUrl } from "../util/redact-url.ts";
 import { createSemaphore, type Semaphore } from "../util/semaphore.ts";
 
 /** What tools that call out over HTTP share: the fetch they use and how they bound themselves. */
@@ -70,20 +71,15 @@ export function ownLimit(entry: { readonly max_concurrent?: number | undefined }
 /** Joins the caller's signal with a timeout of this tool's own, and tells which one fired. */
 export { deadline as withTimeout } from "../util/deadline.ts";
 
-/** A URL for messages: scheme, host and path, without credentials or a query that may hold secrets. */
-export function describeUrl(url: URL | string): string {
-  const parsed = typeof url === "string" ? new URL(url) : url;
-  return `${parsed.origin}${parsed.pathname}`;
-}
-
 /**
  * The short reason of a network error: Bun's `code` (ConnectionRefused, ECONNRESET…) when it has
- * one, since Bun's messages may quote the whole URL, query and all.
+ * one, else the message with the credentials of any URL it quotes hidden (Bun's messages may quote
+ * the whole URL, query and all).
  */
 export function networkReason(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
-    return typeof code === "string" && code !== "" ? code : error.message;
+    return typeof code === "string" && code !== "" ? code : redactUrl(error.message);
   }
-  return String(error);
+  return redactUrl(String(error));
 }

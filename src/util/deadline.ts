@@ -1,4 +1,7 @@
-/** A signal that aborts when the parent does or when `timeoutMs` passes, whichever comes first. */
+/**
+ * A signal that aborts when the parent does or when `timeoutMs` passes, whichever comes first.
+ * A `timeoutMs` of 0 means no limit, as "0" does for every duration key of the config.
+ */
 export interface Deadline {
   readonly signal: AbortSignal;
   /** True when the timeout fired (and the parent had not aborted first). */
@@ -16,10 +19,13 @@ export function deadline(parent: AbortSignal, timeoutMs: number): Deadline {
   const controller = new AbortController();
   let fired = false;
   const onParentAbort = () => controller.abort(parent.reason);
-  const timer = setTimeout(() => {
-    fired = true;
-    controller.abort(new DOMException(`timed out after ${timeoutMs} ms`, "TimeoutError"));
-  }, timeoutMs);
+  const timer =
+    timeoutMs > 0
+      ? setTimeout(() => {
+          fired = true;
+          controller.abort(new DOMException(`timed out after ${timeoutMs} ms`, "TimeoutError"));
+        }, timeoutMs)
+      : undefined;
   if (parent.aborted) onParentAbort();
   else parent.addEventListener("abort", onParentAbort, { once: true });
   return {

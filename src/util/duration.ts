@@ -2,6 +2,13 @@
 
 const durationUnits: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
+/**
+ * The longest duration a config key accepts (unless it says otherwise): 24 days. Timers cannot wait
+ * longer than 2^31-1 ms (24.8 days); setTimeout turns a longer delay into 1 ms, so "25d" would fire
+ * at once. Whole days keep the limit easy to name in an error.
+ */
+export const maxDurationMs = 24 * 86_400_000;
+
 /** Parses "30s" into 30000 (ms). Returns undefined when the text is not a duration. */
 export function parseDuration(text: string): number | undefined {
   let total = 0;

@@ -112,7 +112,7 @@ describe("loadConfig", () => {
 
   it("names the env var for a bad env value", () => {
     expect(issues(loadConfig(sources({ env: { SKIFF_TIMEOUT: "soon" } })))).toEqual([
-      { path: "timeout", source: "env SKIFF_TIMEOUT", message: 'expected a duration like "250ms", "30s", "2m", "1h" or "30d", got "soon"' },
+      { path: "timeout", source: "env SKIFF_TIMEOUT", message: 'expected a duration like "250ms", "30s", "2m", "1h" or "1d", got "soon"' },
     ]);
     expect(issues(loadConfig(sources({ env: { SKIFF_TOOLS_FS_WRITE: "maybe" } })))[0]!.message).toBe(
       'expected true or false, got "maybe"',
@@ -159,6 +159,66 @@ describe("loadConfig", () => {
   it("reports every bad value at once", () => {
     const found = issues(loadConfig(sources({ flags: { "max-steps": "x", retries: "y" } })));
     expect(found.map((i) => i.path)).toEqual(["max_steps", "retries"]);
+  });
+});
+
+describe("loadConfig durations", () => {
+  it("refuses a duration longer than a timer can wait, naming the largest accepted (24d)", () => {
+    expect(issues(loadConfig(sources({ env: { SKIFF_TIMEOUT: "25d" } })))).toEqual([
+      { path: "timeout", source: "env SKIFF_TIMEOUT", message: "25d is longer than the largest accepted duration, 24d" },
+    ]);
+    const file = 'llm_timeout = "30d"\ntool_timeout = "99999999999999999999d"\n[server]\nshutdown_timeout = "30d"\n';
+    const found = issues(loadConfig(sources({ files: { "/work/skiff.toml": file } })));
+    expect(found.map((i) => [i.path, i.source])).toEqual([
+      ["llm_timeout", "/work/skiff.toml:1"],
+      ["tool_timeout", "/work/skiff.toml:2"],
+      ["server.shutdown_timeout", "/work/skiff.toml:4"],
+    ]);
+    expect(found.every((i) => i.message.endsWith("is longer than the largest accepted duration, 24d"))).toBe(true);
+    expect(ok(loadConfig(sources({ env: { SKIFF_TIMEOUT: "24d" } }))).config.timeout).toBe(24 * 86_400_000);
+  });
+
+  it("reads 0 as no limit where a limit can be switched off", () => {
+    const file = 'timeout = "0"\nllm_timeout = "0"\ntool_timeout = "0s"\n[server]\ngc_interval = "0"\nsession_ttl = "0"\n';
+    const { config } = ok(loadConfig(sources({ files: { "/work/skiff.toml": file } })));
+    expect([config.timeout, config.llm_timeout, config.tool_timeout, config.server.gc_interval, config.server.session_ttl]).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  it("refuses 0 where it cannot mean no limit, saying why", () => {
+    const file = 'max_retry_wait = "0"\n[breaker]\ncooldown = "0"\n[server]\nmax_timeout = "0"\nshutdown_timeout = "0"\n[otel]\nexport_timeout = "0"\n[[mcp]]\nname = "m"\ncommand = ["x"]\nstart_timeout = "0"\n';
+    const found = issues(loadConfig(sources({ files: { "/work/skiff.toml": file } })));
+    expect(found.map((i) => i.path).sort()).toEqual(["breaker.cooldown", "max_retry_wait", "mcp[0].start_timeout", "otel.export_timeout", "server.max_timeout", "server.shutdown_timeout"]);
+    for (const issue of found) expect(issue.message).toMatch(/^0 is not accepted here \(.+\); give a duration from 1ms to 24d$/);
+    expect(found.find((i) => i.path === "mcp[0].start_timeout")!.source).toBe("/work/skiff.toml:12");
+  });
+
+  it("refuses a duration that rounds to 0ms instead of reading it as no limit", () => {
+    expect(issues(loadConfig(sources({ flags: { timeout: "0.4ms" } })))[0]!.message).toBe('0.4ms is shorter than 1ms; give at least 1ms (or "0" for no limit)');
+  });
+
+  it("lets session_ttl be longer than a timer can wait: it is no timer", () => {
+    expect(ok(loadConfig(sources({ flags: { "session-ttl": "365d" } }))).config.server.session_ttl).toBe(365 * 86_400_000);
+  });
+});
+
+describe("loadConfig unknown sections", () => {
+  it("names the file and line of a misspelt section and suggests the known one", () => {
+    const file = 'model = "demo"\n\n[sever]\nlisten = "127.0.0.1:1"\n';
+    const [issue] = issues(loadConfig(sources({ files: { "/work/skiff.toml": file } })));
+    expect(issue).toMatchObject({ path: "sever", source: "/work/skiff.toml:3" });
+    expect(issue!.message).toStartWith("unknown section [sever]; did you mean [server]? Known keys here:");
+  });
+
+  it("finds nested, array and dotted forms of an unknown section", () => {
+    const file = 'model = "demo"\nfallbak.model = "x"\n[tools]\nenable = []\n[tools.htp.x]\na = 1\n[[mcpp]]\nname = "m"\n';
+    const found = issues(loadConfig(sources({ files: { "/work/skiff.toml": file } })));
+    const byPath = Object.fromEntries(found.map((i) => [i.path, i]));
+    expect(byPath["fallbak"]).toMatchObject({ source: "/work/skiff.toml:2" });
+    expect(byPath["fallbak"]!.message).toStartWith("unknown section [fallbak]; did you mean [fallback]?");
+    expect(byPath["tools.htp"]).toMatchObject({ source: "/work/skiff.toml:5" });
+    expect(byPath["tools.htp"]!.message).toStartWith("unknown section [tools.htp]; did you mean [tools.http]?");
+    expect(byPath["mcpp"]).toMatchObject({ source: "/work/skiff.toml:7" });
+    expect(byPath["mcpp"]!.message).toStartWith("unknown section [mcpp]; did you mean [mcp]?");
   });
 });
 

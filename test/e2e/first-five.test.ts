@@ -180,7 +180,7 @@ describe("skiff doctor", () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(new RegExp(`FAIL {2}tool down +http://127\\.0\\.0\\.1:${port}/x: connection refused`));
     expect(result.stdout).toMatch(/FAIL {2}mcp ghost +MCP server "ghost" could not be started: .*no-such-mcp-server/);
-    expect(result.stdout).toMatch(new RegExp(`FAIL {2}mcp gone +http://127\\.0\\.0\\.1:${port}/mcp: MCP server "gone" could not be reached`));
+    expect(result.stdout).toMatch(new RegExp(`FAIL {2}mcp gone +http://127\\.0\\.0\\.1:${port}/mcp\\?token=\\*\\*\\*\\*: MCP server "gone" could not be reached`));
     expect(result.stdout).not.toContain("sk-in-url");
   });
 });

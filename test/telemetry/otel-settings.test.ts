@@ -2,7 +2,7 @@ import { describe, expect, it } from "bun:test";
 import { buildInfo } from "../../src/build-info.ts";
 import { loadConfig } from "../../src/config/index.ts";
 import { ConfigError } from "../../src/errors.ts";
-import { displayUrl, parseKeyValueList, resolveOtelSettings, tracesUrl } from "../../src/telemetry/otel-settings.ts";
+import { parseKeyValueList, resolveOtelSettings, tracesUrl } from "../../src/telemetry/otel-settings.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -88,11 +88,5 @@ describe("resolveOtelSettings", () => {
     expect(resolve({}).exportTimeoutMs).toBe(2_000);
     expect(resolve({}).flushTimeoutMs).toBe(2_000);
     expect(resolve({ OTEL_EXPORTER_OTLP_TIMEOUT: "5000" }).exportTimeoutMs).toBeUndefined();
-  });
-});
-
-describe("displayUrl", () => {
-  it("drops credentials and query from a collector URL", () => {
-    expect(displayUrl("https://user:pw@c.example:4318/v1/traces?token=x")).toBe("https://c.example:4318/v1/traces");
   });
 });

@@ -152,7 +152,7 @@ describe("createHttpTool", () => {
     const error = await slow.execute({}, context()).catch((e: unknown) => e);
     expect(Date.now() - started).toBeLessThan(2000);
     expect(error).toBeInstanceOf(ToolFailure);
-    expect((error as Error).message).toBe(`POST ${base}/slow did not answer within 200ms (timeout of tool "t")`);
+    expect((error as Error).message).toBe(`POST ${base}/slow?id=timeout did not answer within 200ms (timeout of tool "t")`);
     await waitFor(() => closedByClient.includes("timeout"), 2000, "the server to see the connection close");
   });
 
@@ -183,11 +183,11 @@ describe("createHttpTool", () => {
     expect((error as Error).message).toContain("is larger than 64 KiB (max_response of tool \"t\")");
   });
 
-  it("reports a redirect instead of following it, without the target's query", async () => {
+  it("reports a redirect instead of following it, with the target's credentials hidden", async () => {
     const moved = tool({ url: `${base}/moved`, method: "GET" });
     const error = await moved.execute({}, context()).catch((e: unknown) => e);
     expect((error as Error).message).toBe(
-      `GET ${base}/moved answered 302 redirecting to http://127.0.0.1:1/elsewhere; HTTP tools do not follow redirects, so set url of tool "t" to the final address`,
+      `GET ${base}/moved answered 302 redirecting to http://127.0.0.1:1/elsewhere?token=****; HTTP tools do not follow redirects, so set url of tool "t" to the final address`,
     );
   });
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { mcpServerEntry } from "../../src/config/sections/tools.ts";
@@ -181,6 +181,42 @@ describe("startMcpServers over stdio", () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).issues[0]!.path).toBe("mcp[broken]");
     expect(error.message).toContain('MCP server "broken" could not be started');
+  });
+
+  it("names the server, the phase and start_timeout when a server never answers initialize, and stops it", async () => {
+    const pidFile = join(dir, "pid");
+    const error = await failure(start([{ name: "files", command: ["sh", "-c", `echo $$ > ${pidFile}; exec sleep 60`], start_timeout: "1s" }]));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues[0]).toMatchObject({
+      path: "mcp[files]",
+      message:
+        'MCP server "files" did not answer initialize within start_timeout 1s; check that the command starts an MCP server on stdio ' +
+        "(it must answer JSON-RPC on stdin), or raise start_timeout if it downloads first (npx)",
+    });
+    const pid = Number(readFileSync(pidFile, "utf8"));
+    await waitFor(() => !isAlive(pid), 3000, "the hung server to be killed");
+  });
+
+  it("says when a server answers initialize but never lists its tools", async () => {
+    // Answers initialize, then ignores everything: tools/list never comes back.
+    const script = join(dir, "half-server.ts");
+    writeFileSync(
+      script,
+      `let buffer = "";
+process.stdin.on("data", (chunk) => {
+  buffer += chunk;
+  for (let end = buffer.indexOf("\\n"); end >= 0; end = buffer.indexOf("\\n")) {
+    const message = JSON.parse(buffer.slice(0, end));
+    buffer = buffer.slice(end + 1);
+    if (message.method !== "initialize") continue;
+    const result = { protocolVersion: message.params.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: "half", version: "1" } };
+    process.stdout.write(JSON.stringify({ jsonrpc: "2.0", id: message.id, result }) + "\\n");
+  }
+});
+`,
+    );
+    const error = await failure(start([{ name: "half", command: [process.execPath, script], start_timeout: "1s" }]));
+    expect((error as ConfigError).issues[0]!.message).toStartWith('MCP server "half" did not answer tools/list within start_timeout 1s; it answered initialize');
   });
 });
 

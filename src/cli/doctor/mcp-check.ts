@@ -1,4 +1,5 @@
 import type { Config } from "../../config/index.ts";
+import { redactUrl } from "../../util/redact-url.ts";
 import { type CheckResult, type DoctorCheck, result } from "./check.ts";
 
 type McpEntry = Config["mcp"][number];
@@ -17,7 +18,7 @@ export function mcpCheck(entry: McpEntry, probe: McpProbe): DoctorCheck {
 
 async function checkMcp(entry: McpEntry, probe: McpProbe): Promise<CheckResult> {
   const started = performance.now();
-  const how = entry.url !== undefined ? withoutCredentials(entry.url) : `"${entry.command!.join(" ")}"`;
+  const how = entry.url !== undefined ? redactUrl(entry.url) : `"${redactUrl(entry.command!.join(" "))}"`;
   try {
     const tools = await probe(entry);
     const ms = Math.round(performance.now() - started);
@@ -25,17 +26,11 @@ async function checkMcp(entry: McpEntry, probe: McpProbe): Promise<CheckResult> 
     if (tools.length === 0) return result.warn(`${how} answered, but offers no tools (${ms} ms)`, "check the server's own configuration");
     return result.ok(`${how} answered the MCP handshake, ${listed} (${ms} ms)`);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = redactUrl(error instanceof Error ? error.message : String(error));
     const fix =
       entry.url !== undefined
         ? `start the server, or correct url (and headers) of [[mcp]] "${entry.name}"`
         : `run ${how} by hand to see why; correct command, cwd or env of [[mcp]] "${entry.name}"`;
     return result.fail(entry.url !== undefined ? `${how}: ${reason}` : reason, fix);
   }
-}
-
-/** The URL without user, password or query, which may carry a token. */
-function withoutCredentials(url: string): string {
-  const parsed = URL.parse(url);
-  return parsed ? `${parsed.protocol}//${parsed.host}${parsed.pathname}` : "the configured URL";
 }

@@ -1,5 +1,6 @@
 import { SkiffError } from "../../errors.ts";
 import { type CheckContext, type CheckResult, type DoctorCheck, result } from "./check.ts";
+import { redactUrl } from "../../util/redact-url.ts";
 import { bodyMessage, probe, redact } from "./probe.ts";
 
 /** One OpenAI-compatible endpoint to check: the primary model or a `[[fallback]]`. */
@@ -33,16 +34,18 @@ async function checkModel(endpoint: ModelEndpoint, context: CheckContext): Promi
   const base = endpoint.baseUrl.replace(/\/+$/, "");
   const headers: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
   const listUrl = `${base}/models`;
+  // Messages show the URLs without the credentials a base_url may carry (user:password@, ?key=).
+  const shown = { base: redactUrl(base), list: redactUrl(listUrl), chat: redactUrl(`${base}/chat/completions`) };
   const listed = await probe(context, listUrl, { headers });
   if (!listed.ok) {
     return result.fail(
-      `${endpoint.model} at ${listUrl}: ${listed.reason}`,
+      `${endpoint.model} at ${shown.list}: ${listed.reason}`,
       `start the model server, or correct ${endpoint.where}`,
     );
   }
-  const rejected = authFailure(listed.status, listUrl, key);
+  const rejected = authFailure(listed.status, shown.list, key);
   if (rejected) return rejected;
-  if (listed.status >= 200 && listed.status < 300) return judgeList(endpoint, listUrl, listed.body, listed.ms);
+  if (listed.status >= 200 && listed.status < 300) return judgeList(endpoint, shown.list, listed.body, listed.ms);
 
   // Some servers have no model list; a 1-token completion proves the endpoint and the model.
   const chatUrl = `${base}/chat/completions`;
@@ -51,21 +54,21 @@ async function checkModel(endpoint: ModelEndpoint, context: CheckContext): Promi
     headers: { ...headers, "content-type": "application/json" },
     body: JSON.stringify({ model: endpoint.model, messages: [{ role: "user", content: "ping" }], max_tokens: 1 }),
   });
-  if (!chat.ok) return result.fail(`${endpoint.model} at ${chatUrl}: ${chat.reason}`, `start the model server, or correct ${endpoint.where}`);
-  const chatRejected = authFailure(chat.status, chatUrl, key);
+  if (!chat.ok) return result.fail(`${endpoint.model} at ${shown.chat}: ${chat.reason}`, `start the model server, or correct ${endpoint.where}`);
+  const chatRejected = authFailure(chat.status, shown.chat, key);
   if (chatRejected) return chatRejected;
   if (chat.status >= 200 && chat.status < 300) {
-    return result.ok(`${endpoint.model} at ${base}: POST /chat/completions → ${chat.status} (${chat.ms} ms; GET /models → ${listed.status})`);
+    return result.ok(`${endpoint.model} at ${shown.base}: POST /chat/completions → ${chat.status} (${chat.ms} ms; GET /models → ${listed.status})`);
   }
   const said = redact(bodyMessage(chat.body), [key]);
   if (listed.status === 404 && chat.status === 404) {
     return result.fail(
-      `no OpenAI-compatible API at ${base}: GET /models and POST /chat/completions both → 404`,
+      `no OpenAI-compatible API at ${shown.base}: GET /models and POST /chat/completions both → 404`,
       `correct ${endpoint.where}; it usually ends in /v1, e.g. http://127.0.0.1:11434/v1`,
     );
   }
   return result.fail(
-    `${endpoint.model} at ${chatUrl} → ${chat.status}${said ? `: ${said}` : ""}`,
+    `${endpoint.model} at ${shown.chat} → ${chat.status}${said ? `: ${said}` : ""}`,
     chat.status === 400 || chat.status === 404 ? "check the model name (model, --model)" : "see the endpoint's message above",
   );
 }

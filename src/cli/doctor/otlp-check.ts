@@ -1,6 +1,7 @@
 import type { Config } from "../../config/index.ts";
 import { SkiffError } from "../../errors.ts";
-import { displayUrl, resolveOtelSettings } from "../../telemetry/otel-settings.ts";
+import { resolveOtelSettings } from "../../telemetry/otel-settings.ts";
+import { redactUrl } from "../../util/redact-url.ts";
 import { type CheckContext, type CheckResult, type DoctorCheck, result } from "./check.ts";
 import { probe } from "./probe.ts";
 
@@ -23,8 +24,8 @@ async function checkOtlp(otel: Config["otel"], context: CheckContext): Promise<C
   if (settings.tracesUrl === undefined) {
     return result.skip(otel.disabled ? "telemetry is off (otel.disabled / OTEL_SDK_DISABLED)" : "no collector configured (otel.endpoint, OTEL_EXPORTER_OTLP_ENDPOINT)");
   }
-  // The URL may carry credentials in its query; messages show it without them.
-  const shown = displayUrl(settings.tracesUrl);
+  // The URL may carry credentials in its userinfo or query; messages show it without them.
+  const shown = redactUrl(settings.tracesUrl);
   const sent = await probe(context, settings.tracesUrl, {
     method: "POST",
     headers: { ...settings.headers, "content-type": "application/x-protobuf" },

@@ -1,4 +1,5 @@
 import { formatDuration } from "../../util/duration.ts";
+import { redactUrl } from "../../util/redact-url.ts";
 import type { CheckContext } from "./check.ts";
 
 /** What one HTTP probe got: a response (any status), or why there was none. */
@@ -42,7 +43,8 @@ export function describeNetworkError(error: unknown): string {
     case "ENETUNREACH":
       return "host unreachable";
   }
-  const message = error instanceof Error ? error.message : String(error);
+  // The runtime's message may quote the URL, credentials and all.
+  const message = redactUrl(error instanceof Error ? error.message : String(error));
   return message.replace(/\s+/g, " ").slice(0, 200);
 }
 

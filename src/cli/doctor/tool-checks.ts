@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from "node:path";
 import { type Config, resolveSecretRef } from "../../config/index.ts";
 import { SkiffError } from "../../errors.ts";
 import { type CheckContext, type CheckResult, type DoctorCheck, result } from "./check.ts";
+import { redactUrl } from "../../util/redact-url.ts";
 import { probe } from "./probe.ts";
 
 type HttpToolEntry = Config["tools"]["http"][number];
@@ -27,17 +28,18 @@ async function checkHttpTool(tool: HttpToolEntry, index: number, context: CheckC
     return result.fail(`cannot build its headers: ${message}`, "set the environment variable or file the header refers to");
   }
   const answer = await probe(context, tool.url, { method: "HEAD", headers });
+  const shown = redactUrl(tool.url);
   if (!answer.ok) {
-    return result.fail(`${tool.url}: ${answer.reason}`, `start the service, or correct url in [[tools.http]] "${tool.name}"`);
+    return result.fail(`${shown}: ${answer.reason}`, `start the service, or correct url in [[tools.http]] "${tool.name}"`);
   }
   if (answer.status === 401 || answer.status === 403) {
-    return result.warn(`${tool.url} answered HEAD with ${answer.status}`, `check the headers of [[tools.http]] "${tool.name}"`);
+    return result.warn(`${shown} answered HEAD with ${answer.status}`, `check the headers of [[tools.http]] "${tool.name}"`);
   }
   if (answer.status >= 500) {
-    return result.warn(`${tool.url} answered HEAD with ${answer.status}`, "the service is up but failing; see its logs");
+    return result.warn(`${shown} answered HEAD with ${answer.status}`, "the service is up but failing; see its logs");
   }
   // 404/405 to HEAD is common for a POST-only route, so it is not counted as a failure.
-  return result.ok(`${tool.url} is up (HEAD → ${answer.status}, ${answer.ms} ms)`);
+  return result.ok(`${shown} is up (HEAD → ${answer.status}, ${answer.ms} ms)`);
 }
 
 /** Checks that a `[[tools.command]]` program exists and is executable, and that its cwd exists. */

@@ -72,6 +72,7 @@ export const otelSection = z
     }),
     export_timeout: duration("2s", {
       help: "Longest wait for one span export and for the flush at exit (unless OTEL_EXPORTER_OTLP_TIMEOUT is set)",
+      zeroRefused: "every export needs a bound, or a hung collector would hold skiff at exit",
     }),
   })
   .prefault({});

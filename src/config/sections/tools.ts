@@ -22,7 +22,7 @@ export const httpToolEntry = z.strictObject({
   url: z.url(),
   method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE"]).default("POST"),
   headers,
-  timeout: optionalDuration({ help: "This tool's timeout (default: tool_timeout)" }),
+  timeout: optionalDuration({ help: "This tool's timeout (default: tool_timeout)", zero: "no limit" }),
   max_response: size("1MiB", { help: "Largest response body read" }),
   parallel: z.boolean().default(true),
   max_concurrent: z.number().int().min(1).optional(),
@@ -36,7 +36,7 @@ export const commandToolEntry = z.strictObject({
   argv: z.array(z.string()).min(1, "argv needs at least the program to run"),
   cwd: z.string().optional(),
   env: z.record(z.string(), z.string()).default({}),
-  timeout: optionalDuration({ help: "This tool's timeout (default: tool_timeout)" }),
+  timeout: optionalDuration({ help: "This tool's timeout (default: tool_timeout)", zero: "no limit" }),
   max_output: size("64KiB", { help: "Most stdout/stderr bytes kept" }),
   parallel: z.boolean().default(true),
   max_concurrent: z.number().int().min(1).optional(),
@@ -51,8 +51,11 @@ export const mcpServerEntry = z
     cwd: z.string().optional(),
     url: z.url().optional(),
     headers,
-    timeout: optionalDuration({ help: "Per call (default: tool_timeout)" }),
-    start_timeout: duration("60s", { help: "Longest wait for the server to start and list its tools (npx may download first)" }),
+    timeout: optionalDuration({ help: "Per call (default: tool_timeout)", zero: "no limit" }),
+    start_timeout: duration("60s", {
+      help: "Longest wait for the server to start and list its tools (npx may download first)",
+      zeroRefused: "start-up would wait forever for a server that never answers",
+    }),
     max_concurrent: z.number().int().min(1).optional(),
   })
   .refine((entry) => (entry.command === undefined) !== (entry.url === undefined), {

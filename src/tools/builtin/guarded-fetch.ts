@@ -1,7 +1,8 @@
 import { isIP } from "node:net";
-import { describeUrl, type FetchFn } from "../outbound.ts";
+import type { FetchFn } from "../outbound.ts";
 import { ToolFailure } from "../tool.ts";
 import { blockedAddressReason } from "./address-policy.ts";
+import { redactUrl } from "../../util/redact-url.ts";
 
 /** Resolves a host name to its addresses, like `dns.promises.lookup(host, { all: true })`. */
 export type LookupFn = (host: string) => Promise<readonly { readonly address: string; readonly family: number }[]>;
@@ -61,7 +62,7 @@ export async function guardedFetch(
     if (response.status < 300 || response.status >= 400 || location === null) return { response, url: current };
     await response.body?.cancel().catch(() => {});
     if (hop >= maxRedirects) {
-      throw new ToolFailure(`${describeUrl(url)} redirected more than ${maxRedirects} times; stopped at ${describeUrl(current)}`, {
+      throw new ToolFailure(`${redactUrl(url)} redirected more than ${maxRedirects} times; stopped at ${redactUrl(current)}`, {
         code: "fetch_too_many_redirects",
       });
     }
@@ -80,7 +81,7 @@ function parseTarget(text: string): URL {
   try {
     url = new URL(text);
   } catch {
-    throw new ToolFailure(`"${text.slice(0, 200)}" is not a URL; give an absolute http:// or https:// URL`, { code: "fetch_bad_url" });
+    throw new ToolFailure(`"${redactUrl(text.slice(0, 200))}" is not a URL; give an absolute http:// or https:// URL`, { code: "fetch_bad_url" });
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new ToolFailure(`only http:// and https:// URLs can be fetched, not ${url.protocol}`, { code: "fetch_bad_url" });
@@ -102,7 +103,7 @@ async function pin(
   if (allowed.has(normalizeHost(host))) return undefined;
   const refuse = (address: string, reason: string) =>
     new ToolFailure(
-      `refused to fetch ${describeUrl(url)}: ${address === host ? address : `${host} resolves to ${address}, which`} is ${reason}; only public addresses can be fetched unless tools.allow_hosts lists "${host}"`,
+      `refused to fetch ${redactUrl(url)}: ${address === host ? address : `${host} resolves to ${address}, which`} is ${reason}; only public addresses can be fetched unless tools.allow_hosts lists "${host}"`,
       { code: "fetch_refused" },
     );
   if (isIP(host) !== 0) {

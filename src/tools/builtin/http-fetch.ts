@@ -3,11 +3,12 @@ import { z } from "zod";
 import { formatDuration, formatSize } from "../../util/duration.ts";
 import { defineTool } from "../define-tool.ts";
 import type { Semaphore } from "../../util/semaphore.ts";
-import { describeUrl, type FetchFn, networkReason, withTimeout } from "../outbound.ts";
+import { type FetchFn, networkReason, withTimeout } from "../outbound.ts";
 import { readLimited } from "../../util/read-limited.ts";
 import { ToolFailure, ToolInputError } from "../tool.ts";
 import { guardedFetch, type LookupFn } from "./guarded-fetch.ts";
 import { htmlToText } from "./html-to-text.ts";
+import { redactUrl } from "../../util/redact-url.ts";
 
 /** How http_fetch is bounded and what it may reach. */
 export interface HttpFetchOptions {
@@ -72,13 +73,13 @@ export function createHttpFetchTool(options: HttpFetchOptions) {
       } catch (error) {
         if (context.signal.aborted) throw context.signal.reason;
         if (deadline.timedOut()) {
-          throw new ToolFailure(`${describeUrl(url)} did not answer within ${formatDuration(options.timeoutMs)}`, {
+          throw new ToolFailure(`${redactUrl(url)} did not answer within ${formatDuration(options.timeoutMs)}`, {
             code: "fetch_timeout",
             cause: error,
           });
         }
         if (error instanceof ToolFailure || error instanceof ToolInputError) throw error;
-        throw new ToolFailure(`could not fetch ${describeUrl(url)}: ${networkReason(error)}`, { code: "fetch_failed", cause: error });
+        throw new ToolFailure(`could not fetch ${redactUrl(url)}: ${networkReason(error)}`, { code: "fetch_failed", cause: error });
       } finally {
         deadline.dispose();
       }

@@ -6,7 +6,7 @@ import type { z } from "zod";
 import { resolveSecretRef, type SecretSources } from "../../config/secrets.ts";
 import type { mcpServerEntry } from "../../config/sections/tools.ts";
 import { raceAbort } from "../../util/abort.ts";
-import { formatDuration } from "../../util/duration.ts";
+import { formatDuration, maxDurationMs } from "../../util/duration.ts";
 import { networkReason } from "../outbound.ts";
 import { ToolFailure } from "../tool.ts";
 import { renderMcpResult } from "./mcp-result.ts";
@@ -46,6 +46,8 @@ export class McpConnection {
   // Set after a call timed out: the next call pings first and restarts a server that is stuck.
   private suspect = false;
   private closed = false;
+  // The transport of a connect in progress, so a start that times out can stop it.
+  private starting: Transport | undefined;
   private readonly makeTransport: () => Transport;
 
   constructor(
@@ -57,17 +59,30 @@ export class McpConnection {
     this.makeTransport = transportFactory(entry, options);
   }
 
-  /** Connects (starting the server) and lists its tools, every page of them. */
+  /**
+   * Connects (starting the server) and lists its tools, every page of them, all within
+   * start_timeout. A server that does not make it in time is stopped, and the error names it, the
+   * phase it hung in and the limit.
+   */
   async listTools(): Promise<McpTool[]> {
-    const { client } = await this.ensureSession(AbortSignal.timeout(this.entry.start_timeout));
-    const tools: McpTool[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await client.listTools(cursor === undefined ? undefined : { cursor }, { timeout: this.entry.start_timeout });
-      tools.push(...page.tools);
-      cursor = page.nextCursor;
-    } while (cursor !== undefined);
-    return tools;
+    const limitMs = this.entry.start_timeout;
+    const signal = AbortSignal.timeout(limitMs);
+    let session: Session | undefined;
+    try {
+      session = await this.ensureSession(signal);
+      const tools: McpTool[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await session.client.listTools(cursor === undefined ? undefined : { cursor }, { signal, timeout: limitMs });
+        tools.push(...page.tools);
+        cursor = page.nextCursor;
+      } while (cursor !== undefined);
+      return tools;
+    } catch (error) {
+      if (signal.aborted) throw this.startTimedOut(session, limitMs, error);
+      if (error instanceof ToolFailure) throw error;
+      throw new ToolFailure(`MCP server "${this.name}" could not list its tools: ${networkReason(error)}`, { code: "mcp_list_failed", cause: error });
+    }
   }
 
   /** Calls one tool; the result is rendered as text. */
@@ -76,7 +91,9 @@ export class McpConnection {
     let session: Session | undefined;
     try {
       session = await this.ensureSession(signal);
-      const result = await session.client.callTool({ name: tool, arguments: args }, undefined, { signal, timeout: this.timeoutMs });
+      // A timeout of 0 means no limit; the SDK would read 0 as "time out at once".
+      const timeout = this.timeoutMs || maxDurationMs;
+      const result = await session.client.callTool({ name: tool, arguments: args }, undefined, { signal, timeout });
       return renderMcpResult(result, label);
     } catch (error) {
       if (signal.aborted) {
@@ -94,6 +111,24 @@ export class McpConnection {
     const session = this.session;
     this.session = undefined;
     if (session) await Promise.race([session.client.close().catch(() => {}), Bun.sleep(2000)]);
+  }
+
+  /** Stops a server that missed start_timeout and says where it hung. */
+  private startTimedOut(session: Session | undefined, limitMs: number, cause: unknown): ToolFailure {
+    const starting = this.starting;
+    const phase: StartPhase = session ? "list tools" : starting instanceof GroupStdioTransport && starting.pid === undefined ? "spawn" : "initialize";
+    const message = `MCP server "${this.name}" ${startPhaseText[phase]} within start_timeout ${formatDuration(limitMs)}; ${this.startHint(phase)}`;
+    // Not left running: a hung server would outlive the failed start (and skiff, in its own group).
+    if (session) this.drop(session, message);
+    else if (starting instanceof GroupStdioTransport) starting.destroy(message);
+    else void starting?.close().catch(() => {});
+    return new ToolFailure(message, { code: "mcp_start_timeout", cause });
+  }
+
+  private startHint(phase: StartPhase): string {
+    if (phase === "list tools") return "it answered initialize but not tools/list; see the server's own logs, or raise start_timeout";
+    if (this.entry.url !== undefined) return "check that url is the server's streamable HTTP MCP endpoint, or raise start_timeout";
+    return "check that the command starts an MCP server on stdio (it must answer JSON-RPC on stdin), or raise start_timeout if it downloads first (npx)";
   }
 
   private describeFailure(error: unknown, label: string, session: Session | undefined): ToolFailure {
@@ -131,7 +166,7 @@ export class McpConnection {
     if (current && this.suspect) {
       this.suspect = false;
       try {
-        await current.client.ping({ timeout: Math.min(pingTimeoutMs, this.timeoutMs), signal });
+        await current.client.ping({ timeout: this.timeoutMs > 0 ? Math.min(pingTimeoutMs, this.timeoutMs) : pingTimeoutMs, signal });
       } catch {
         if (signal.aborted) throw signal.reason;
         this.drop(current, "it did not answer a ping after a call timed out");
@@ -151,6 +186,7 @@ export class McpConnection {
       { capabilities: {} },
     );
     const session: Session = { client, transport };
+    this.starting = transport;
     // A crash closes the transport: forget the session so the next call starts a new server.
     client.onclose = () => {
       if (this.session === session) this.session = undefined;
@@ -165,6 +201,8 @@ export class McpConnection {
       else void transport.close().catch(() => {});
       const verb = this.entry.url === undefined ? "started" : "reached";
       throw new ToolFailure(`MCP server "${this.name}" could not be ${verb}: ${why}`, { code: "mcp_start_failed", cause: error });
+    } finally {
+      this.starting = undefined;
     }
     if (this.closed) {
       // Shut down while this server was starting: do not leave it running.
@@ -182,6 +220,15 @@ export class McpConnection {
     else void session.client.close().catch(() => {});
   }
 }
+
+/** Where a start can hang: the process (stdio), the MCP handshake, or the first tools/list. */
+type StartPhase = "spawn" | "initialize" | "list tools";
+
+const startPhaseText: Record<StartPhase, string> = {
+  spawn: "did not start (spawn)",
+  initialize: "did not answer initialize",
+  "list tools": "did not answer tools/list",
+};
 
 /** A connected client and the transport under it. */
 interface Session {
