@@ -78,3 +78,14 @@ export class BudgetExceededError extends RunError {
     );
   }
 }
+
+/**
+ * The run's journal could not be written (the store failed, or another replica took the run over:
+ * `cause` says which). The run stops: it could not be recovered past this point. HTTP 503.
+ */
+export class RunJournalError extends RunError {
+  constructor(cause: unknown, partial: RunResult) {
+    const code = cause instanceof SkiffError ? cause.code : "run_journal";
+    super(code, `The run's journal could not be written, so it stopped: ${cause instanceof Error ? cause.message : String(cause)}`, partial, { cause });
+  }
+}

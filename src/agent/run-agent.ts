@@ -4,12 +4,22 @@ import type { Model, ModelFinishReason, ModelResponse, ToolSpec } from "../model
 import { noopTracer, type RunSpan, type Tracer } from "../telemetry/tracer.ts";
 import type { Tool } from "../tools/tool.ts";
 import { raceAbort } from "../util/abort.ts";
-import { CancelReason, DeadlineReached, RunCancelledError, type RunError, RunModelError, RunTimeoutError } from "./errors.ts";
+import {
+  CancelReason,
+  DeadlineReached,
+  RunCancelledError,
+  type RunError,
+  RunJournalError,
+  RunModelError,
+  RunTimeoutError,
+} from "./errors.ts";
 import type { AgentEvent, AgentEventListener } from "./events.ts";
 import { fitContext } from "./context-window.ts";
 import { executeToolCall } from "./execute-tool-call.ts";
+import { interruptedCallOutput, type JournalledStep, JournalWriteFailed, type ResumePoint, type RunJournal } from "./journal.ts";
 import type { FinishReason, RunResult, Step, ToolCallRecord } from "./result.ts";
 import { scheduleToolCalls } from "./schedule-tool-calls.ts";
+import { type BudgetCondition, costBudget, tokenBudget, totalCost } from "./stop-condition.ts";
 
 /** Bounds of one run. */
 export interface RunLimits {
@@ -54,14 +64,111 @@ export interface RunOptions {
   /** Prices model calls for `costUsd` and the cost budget. */
   readonly price?: PriceFunction;
   readonly now?: () => number;
+  /** Where each model response and tool result is recorded before the loop goes on (durable runs). */
+  readonly journal?: RunJournal;
+  /**
+   * An earlier attempt's journal: its steps are taken as done (no model call is repeated, no
+   * finished tool call is run again) and the run continues after them.
+   */
+  readonly resume?: ResumeOptions;
 }
 
-/** What to do after a model call. */
+/** How a resumed run continues. */
+export interface ResumeOptions {
+  readonly point: ResumePoint;
+  /** Time since the run was first accepted, in ms: step times stay relative to that start. */
+  readonly elapsedMs: number;
+  /** The trace the first attempt's spans went to, and which attempt and replica this is. */
+  readonly traceId?: string;
+  readonly attempt: number;
+  readonly replica: string;
+}
+
+/** What to do after a step. */
 type NextStep =
   | { readonly type: "final"; readonly finishReason: FinishReason; readonly output: string }
-  | { readonly type: "run_tools" }
+  | { readonly type: "run_again" }
   | { readonly type: "max_steps" }
   | { readonly type: "budget"; readonly budget: "tokens" | "cost" };
+
+/** The step whose tools are running, so a run that fails mid-step still reports what it did. */
+interface StepInProgress {
+  readonly index: number;
+  readonly response: ModelResponse;
+  readonly startedAt: number;
+  readonly modelDurationMs: number;
+  readonly finished: ToolCallRecord[];
+}
+
+/** One run's state, shared by its steps. A class: an in-flight run holds it for its whole life. */
+class RunContext {
+  readonly messages: Message[];
+  readonly steps: Step[] = [];
+  inProgress: StepInProgress | undefined;
+  readonly budgets: readonly BudgetCondition[];
+
+  constructor(
+    readonly options: RunOptions,
+    readonly index: ToolIndex,
+    readonly signal: AbortSignal,
+    readonly deadline: number | undefined,
+    readonly span: RunSpan,
+    readonly emit: (event: AgentEvent) => void,
+    readonly now: () => number,
+    readonly runStart: number,
+  ) {
+    this.messages = [...options.messages];
+    const { maxTokens, maxCostUsd } = options.limits;
+    const budgets: BudgetCondition[] = [];
+    if (maxTokens !== undefined) budgets.push(tokenBudget(maxTokens));
+    if (maxCostUsd !== undefined && options.price) budgets.push(costBudget(maxCostUsd, options.price));
+    this.budgets = budgets;
+  }
+
+  /** The run so far, as a result. */
+  snapshot(finishReason: FinishReason, output: string, budget?: "tokens" | "cost"): RunResult {
+    return {
+      output,
+      messages: this.messages,
+      inputMessageCount: this.options.messages.length,
+      steps: this.steps,
+      usage: totalUsage(this.steps),
+      costUsd: totalCost(this.steps, this.options.price),
+      finishReason,
+      ...(budget === undefined ? {} : { budget }),
+      traceId: this.span.traceId,
+      durationMs: this.now() - this.runStart,
+    };
+  }
+
+  /** The step in progress as a Step, with the calls that finished, in start order. */
+  stepOf(step: StepInProgress, toolCalls: readonly ToolCallRecord[]): Step {
+    const { response } = step;
+    return {
+      index: step.index,
+      model: response.model,
+      provider: response.provider,
+      responseId: response.id,
+      finishReason: response.finishReason,
+      usage: response.usage,
+      startMs: step.startedAt - this.runStart,
+      modelDurationMs: step.modelDurationMs,
+      durationMs: this.now() - step.startedAt,
+      toolCalls,
+    };
+  }
+
+  /** Which budget the steps so far plus `response` crossed, if any. */
+  crossedBudget(response: ModelResponse): "tokens" | "cost" | undefined {
+    if (this.budgets.length === 0) return undefined;
+    const usages = [...this.steps, response];
+    for (const budget of this.budgets) {
+      const crossed = budget(usages);
+      if (crossed) return crossed;
+    }
+    return undefined;
+  }
+}
 
 /**
  * Runs the agent loop: ask the model, run every tool call of the step at once, feed the results
@@ -71,8 +178,8 @@ type NextStep =
 export async function runAgent(options: RunOptions): Promise<RunResult> {
   const now = options.now ?? performance.now.bind(performance);
   const tracer = options.tracer ?? noopTracer;
-  const { model, limits } = options;
-  const runStart = now();
+  const { limits, resume } = options;
+  const runStart = now() - (resume?.elapsedMs ?? 0);
   const deadline = limits.timeoutMs ? Date.now() + limits.timeoutMs : undefined;
 
   const controller = new AbortController();
@@ -83,121 +190,32 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
   if (parent?.aborted) forwardAbort();
   else parent?.addEventListener("abort", forwardAbort, { once: true });
 
-  const { toolsByName, toolSpecs } = toolIndex(options.tools);
-  const messages: Message[] = [...options.messages];
-  const steps: Step[] = [];
-  // The step whose tools are running, so a run that fails mid-step still reports its model call
-  // and the tool calls that finished.
-  let stepInProgress: (() => Step) | undefined;
-  const emit = safeEmitter(options.onEvent);
-
+  const index = toolIndex(options.tools);
   const span = tracer.startRun({
     agentName: options.agentName ?? "skiff",
-    requestModel: model.name,
+    requestModel: options.model.name,
     input: options.messages,
-    tools: toolSpecs,
+    tools: index.toolSpecs,
     ...(options.conversationId === undefined ? {} : { conversationId: options.conversationId }),
     ...(options.traceparent === undefined ? {} : { traceparent: options.traceparent }),
+    ...(resume?.traceId === undefined ? {} : { traceId: resume.traceId }),
+    ...(resume === undefined ? {} : { resumed: { attempt: resume.attempt, replica: resume.replica } }),
   });
-
-  const snapshot = (finishReason: FinishReason, output: string, budget?: "tokens" | "cost"): RunResult => ({
-    output,
-    messages,
-    inputMessageCount: options.messages.length,
-    steps,
-    usage: totalUsage(steps),
-    costUsd: totalCost(steps, options.price),
-    finishReason,
-    ...(budget === undefined ? {} : { budget }),
-    traceId: span.traceId,
-    durationMs: now() - runStart,
-  });
+  const run = new RunContext(options, index, signal, deadline, span, safeEmitter(options.onEvent), now, runStart);
+  const journalled = resume?.point.steps ?? [];
 
   try {
-    for (let index = 1; ; index++) {
-      emit({ type: "step.started", step: index });
-      const stepStart = now();
-      const response = await callModel(options, { messages, toolSpecs, signal, deadline, span, step: index, emit });
-      const modelDurationMs = now() - stepStart;
-      messages.push(response.message);
-      const finished: ToolCallRecord[] = [];
-      const stepOf = (toolCalls: readonly ToolCallRecord[]): Step => ({
-        index,
-        model: response.model,
-        provider: response.provider,
-        responseId: response.id,
-        finishReason: response.finishReason,
-        usage: response.usage,
-        startMs: stepStart - runStart,
-        modelDurationMs,
-        durationMs: now() - stepStart,
-        toolCalls,
-      });
-      stepInProgress = () => stepOf([...finished].sort((a, b) => a.startMs - b.startMs));
-
-      const calls = response.message.tool_calls ?? [];
-      // A final answer is kept even when it crossed a budget; the budget stops only further steps.
-      const overBudget =
-        calls.length > 0 &&
-        crossedBudget([...steps.map((s) => s.usage), response.usage], limits, () =>
-          totalCost([...steps, { model: response.model, usage: response.usage }], options.price),
-        );
-      const toolCalls = overBudget
-        ? calls.map((call) => notRun(call, `not run: the run's ${overBudget === "tokens" ? "token" : "cost"} budget was reached`, now() - runStart))
-        : await raceAbort(
-            scheduleToolCalls(
-              calls,
-              {
-                maxParallel: limits.maxParallelTools ?? Number.POSITIVE_INFINITY,
-                isSerial: (call) => toolsByName.get(call.name)?.parallel === false,
-              },
-              async (call) => {
-                const record = await executeToolCall(call, {
-                  tools: toolsByName,
-                  runSignal: signal,
-                  timeoutMs: limits.toolTimeoutMs,
-                  outputLimit: limits.toolOutputLimit,
-                  span,
-                  step: index,
-                  runStart,
-                  now,
-                  emit,
-                });
-                finished.push(record);
-                return record;
-              },
-            ),
-            signal,
-          );
-      // Results go back in the model's order, whatever order they finished in.
-      for (const record of toolCalls) {
-        messages.push({ role: "tool", tool_call_id: record.id, content: record.output } satisfies ToolMessage);
-      }
-      steps.push(stepOf(toolCalls));
-      stepInProgress = undefined;
-
-      const next: NextStep = overBudget ? { type: "budget", budget: overBudget } : decideNextStep(response, index, limits.maxSteps);
+    for (let step = 1; ; step++) {
+      const next = await runStep(run, step, journalled[step - 1]);
       switch (next.type) {
-        case "run_tools":
+        case "run_again":
           continue;
         case "final":
+          return finish(run, run.snapshot(next.finishReason, next.output));
+        case "budget":
+          return finish(run, run.snapshot("budget", "", next.budget));
         case "max_steps":
-        case "budget": {
-          const result =
-            next.type === "final"
-              ? snapshot(next.finishReason, next.output)
-              : next.type === "budget"
-                ? snapshot("budget", "", next.budget)
-                : snapshot("max_steps", "");
-          span.end({
-            usage: result.usage,
-            finishReason: result.finishReason,
-            output: result.output,
-            ...(result.costUsd === undefined ? {} : { costUsd: result.costUsd }),
-          });
-          emit({ type: "run.completed", result });
-          return result;
-        }
+          return finish(run, run.snapshot("max_steps", ""));
         default: {
           const unreachable: never = next;
           throw new Error(`unhandled next step ${JSON.stringify(unreachable)}`);
@@ -205,15 +223,125 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
       }
     }
   } catch (error) {
-    if (stepInProgress) steps.push(stepInProgress());
-    const failure = toRunError(error, signal, limits.timeoutMs ?? 0, snapshot("stop", ""));
+    const step = run.inProgress;
+    if (step) run.steps.push(run.stepOf(step, [...step.finished].sort((a, b) => a.startMs - b.startMs)));
+    const failure = toRunError(error, signal, limits.timeoutMs ?? 0, run.snapshot("stop", ""));
     const cost = failure.partial.costUsd;
     span.end({ usage: failure.partial.usage, finishReason: "error", error: failure, ...(cost === undefined ? {} : { costUsd: cost }) });
-    emit({ type: "run.failed", error: failure });
+    run.emit({ type: "run.failed", error: failure });
     throw failure;
   } finally {
     clearTimeout(timer);
     parent?.removeEventListener("abort", forwardAbort);
+  }
+}
+
+function finish(run: RunContext, result: RunResult): RunResult {
+  run.span.end({
+    usage: result.usage,
+    finishReason: result.finishReason,
+    output: result.output,
+    ...(result.costUsd === undefined ? {} : { costUsd: result.costUsd }),
+  });
+  run.emit({ type: "run.completed", result });
+  return result;
+}
+
+/**
+ * One step: the model's answer (asked for now, or taken from the journal of an earlier attempt),
+ * then its tool calls, all at once. Returns what to do next.
+ */
+async function runStep(run: RunContext, index: number, journalled: JournalledStep | undefined): Promise<NextStep> {
+  const { options, messages } = run;
+  let startedAt: number;
+  let modelDurationMs: number;
+  let response: ModelResponse;
+  if (journalled) {
+    response = journalled.model.response;
+    startedAt = run.runStart + journalled.model.startMs;
+    modelDurationMs = journalled.model.durationMs;
+  } else {
+    run.emit({ type: "step.started", step: index });
+    startedAt = run.now();
+    response = await callModel(run, index);
+    modelDurationMs = run.now() - startedAt;
+    if (options.journal) await journalWrite(options.journal.modelResponded({ step: index, response, startMs: startedAt - run.runStart, durationMs: modelDurationMs }));
+  }
+  messages.push(response.message);
+  const step: StepInProgress = { index, response, startedAt, modelDurationMs, finished: [] };
+  run.inProgress = step;
+
+  const calls = response.message.tool_calls ?? [];
+  // A final answer is kept even when it crossed a budget; the budget stops only further steps.
+  const overBudget = calls.length > 0 ? run.crossedBudget(response) : undefined;
+  const toolCalls = overBudget
+    ? calls.map((call) => notRun(call, `not run: the run's ${overBudget === "tokens" ? "token" : "cost"} budget was reached`, run.now() - run.runStart))
+    : await runToolCalls(run, step, calls, journalled);
+  // Results go back in the model's order, whatever order they finished in.
+  for (const record of toolCalls) {
+    messages.push({ role: "tool", tool_call_id: record.id, content: record.output } satisfies ToolMessage);
+  }
+  run.steps.push(run.stepOf(step, toolCalls));
+  run.inProgress = undefined;
+  return overBudget ? { type: "budget", budget: overBudget } : decideNextStep(response, index, options.limits.maxSteps);
+}
+
+/**
+ * Runs a step's calls. With an earlier attempt's journal, a finished call keeps its result, and a
+ * call that started but did not finish runs again only when its tool is idempotent; otherwise the
+ * model is told it was interrupted.
+ */
+async function runToolCalls(run: RunContext, step: StepInProgress, calls: readonly ToolCall[], journalled: JournalledStep | undefined): Promise<ToolCallRecord[]> {
+  const { options, signal, index } = run;
+  const { journal } = options;
+  let toRun = calls;
+  if (journalled) {
+    toRun = calls.filter((call) => !journalled.finished.has(call.id) && (!journalled.startedCallIds.has(call.id) || index.toolsByName.get(call.name)?.idempotent === true));
+  }
+  if (journal && toRun.length > 0) await journalWrite(journal.toolsStarting(step.index, toRun));
+  const execute = async (call: ToolCall): Promise<ToolCallRecord> => {
+    const done = journalled?.finished.get(call.id);
+    if (done) return done;
+    if (journalled?.startedCallIds.has(call.id) && !toRun.includes(call)) {
+      const record = notRun(call, "", run.now() - run.runStart, interruptedCallOutput);
+      if (journal) await journalWrite(journal.toolFinished(step.index, record));
+      step.finished.push(record);
+      return record;
+    }
+    const record = await executeToolCall(call, {
+      tools: index.toolsByName,
+      runSignal: signal,
+      timeoutMs: options.limits.toolTimeoutMs,
+      outputLimit: options.limits.toolOutputLimit,
+      span: run.span,
+      step: step.index,
+      runStart: run.runStart,
+      now: run.now,
+      emit: run.emit,
+    });
+    if (journal) await journalWrite(journal.toolFinished(step.index, record));
+    step.finished.push(record);
+    return record;
+  };
+  return raceAbort(
+    scheduleToolCalls(
+      calls,
+      {
+        maxParallel: options.limits.maxParallelTools ?? Number.POSITIVE_INFINITY,
+        isSerial: (call) => index.toolsByName.get(call.name)?.parallel === false,
+      },
+      execute,
+    ),
+    signal,
+  );
+}
+
+/** Waits for a journal write; a failure becomes JournalWriteFailed so the run ends with it. */
+async function journalWrite(write: Promise<void>): Promise<void> {
+  try {
+    await write;
+  } catch (error) {
+    throw new JournalWriteFailed(error);
   }
 }
 
@@ -241,33 +369,9 @@ function totalUsage(steps: readonly { readonly usage: Usage }[]): Usage {
   return steps.reduce<Usage>((sum, step) => addUsage(sum, step.usage), emptyUsage);
 }
 
-function totalCost(steps: readonly { readonly model: string; readonly usage: Usage }[], price: PriceFunction | undefined): number | undefined {
-  if (!price) return undefined;
-  let sum = 0;
-  for (const step of steps) {
-    const cost = price(step.model, step.usage);
-    if (cost === undefined) return undefined;
-    sum += cost;
-  }
-  return sum;
-}
-
-/** Which budget the usage so far has crossed, if any. The cost is computed only when needed. */
-function crossedBudget(usages: readonly Usage[], limits: RunLimits, cost: () => number | undefined): "tokens" | "cost" | undefined {
-  if (limits.maxTokens !== undefined) {
-    const used = usages.reduce((n, u) => n + u.inputTokens + u.outputTokens, 0);
-    if (used > limits.maxTokens) return "tokens";
-  }
-  if (limits.maxCostUsd !== undefined) {
-    const spent = cost();
-    if (spent !== undefined && spent > limits.maxCostUsd) return "cost";
-  }
-  return undefined;
-}
-
 /** A tool call the loop chose not to run; the model (in a later session turn) is told why. */
-function notRun(call: ToolCall, reason: string, atMs: number): ToolCallRecord {
-  return { id: call.id, name: call.name, arguments: call.arguments, ok: false, output: `error: ${reason}`, startMs: atMs, durationMs: 0 };
+function notRun(call: ToolCall, reason: string, atMs: number, output = `error: ${reason}`): ToolCallRecord {
+  return { id: call.id, name: call.name, arguments: call.arguments, ok: false, output, startMs: atMs, durationMs: 0 };
 }
 
 function decideNextStep(response: ModelResponse, index: number, maxSteps: number): NextStep {
@@ -276,36 +380,26 @@ function decideNextStep(response: ModelResponse, index: number, maxSteps: number
     return { type: "final", finishReason: finishReasonOf(response.finishReason), output: response.message.content ?? "" };
   }
   // The tools of the last allowed step have run, so the history stays valid to continue later.
-  return index >= maxSteps ? { type: "max_steps" } : { type: "run_tools" };
+  return index >= maxSteps ? { type: "max_steps" } : { type: "run_again" };
 }
 
 function finishReasonOf(reason: ModelFinishReason): FinishReason {
   return reason === "length" || reason === "content_filter" ? reason : "stop";
 }
 
-interface ModelCallContext {
-  readonly messages: readonly Message[];
-  readonly toolSpecs: readonly ToolSpec[];
-  readonly signal: AbortSignal;
-  readonly deadline: number | undefined;
-  readonly span: RunSpan;
-  readonly step: number;
-  readonly emit: (event: AgentEvent) => void;
-}
-
-function callModel(options: RunOptions, context: ModelCallContext): Promise<ModelResponse> {
-  const { step, emit } = context;
+function callModel(run: RunContext, step: number): Promise<ModelResponse> {
+  const { options } = run;
   const maxContext = options.limits.maxContextTokens;
   const request = {
-    messages: maxContext === undefined ? context.messages : fitContext(context.messages, maxContext),
-    tools: context.toolSpecs,
-    signal: context.signal,
-    spans: context.span,
-    ...(context.deadline === undefined ? {} : { deadline: context.deadline }),
-    ...(options.stream ? { onDelta: (text: string) => emit({ type: "model.delta", step, text }) } : {}),
+    messages: maxContext === undefined ? run.messages : fitContext(run.messages, maxContext),
+    tools: run.index.toolSpecs,
+    signal: run.signal,
+    spans: run.span,
+    ...(run.deadline === undefined ? {} : { deadline: run.deadline }),
+    ...(options.stream ? { onDelta: (text: string) => run.emit({ type: "model.delta", step, text }) } : {}),
   };
   const pending = options.model.complete(request);
-  return options.model.settlesOnAbort ? pending : raceAbort(pending, context.signal);
+  return options.model.settlesOnAbort ? pending : raceAbort(pending, run.signal);
 }
 
 function toRunError(error: unknown, signal: AbortSignal, timeoutMs: number, partial: RunResult): RunError {
@@ -315,6 +409,7 @@ function toRunError(error: unknown, signal: AbortSignal, timeoutMs: number, part
     const why = reason instanceof CancelReason ? reason.reason : "the caller aborted it";
     return new RunCancelledError(why, partial, { cause: reason });
   }
+  if (error instanceof JournalWriteFailed) return new RunJournalError(error.cause, partial);
   if (error instanceof SkiffError) return new RunModelError(error, partial);
   // Anything else is a bug in skiff or a tool adapter: keep it, with what the run had done.
   return new RunModelError(

@@ -12,6 +12,8 @@ export interface ToolDefinition<Input extends z.ZodType> {
   readonly run: (input: z.output<Input>, context: ToolContext) => Promise<unknown>;
   readonly type?: "function" | "extension";
   readonly source?: string;
+  /** Running it twice has the effect of running it once (see Tool.idempotent). */
+  readonly idempotent?: boolean;
 }
 
 /** A tool built by defineTool; `run` keeps the handler's inferred argument type. */
@@ -53,6 +55,7 @@ export function defineTool<Input extends z.ZodType>(definition: ToolDefinition<I
     parameters: modelParameters,
     type: definition.type ?? "function",
     source: definition.source ?? "builtin",
+    ...(definition.idempotent ? { idempotent: true } : {}),
     input: definition.input,
     run: definition.run,
     async execute(args, context) {

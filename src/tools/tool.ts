@@ -40,6 +40,13 @@ export interface Tool {
    */
   readonly settlesOnAbort?: boolean;
   /**
+   * True when running the call twice has the same effect as once (a read, a lookup, a PUT of the
+   * same content). A durable run whose process died while such a call was in flight runs it again
+   * on recovery; any other interrupted call is reported to the model as "may or may not have
+   * taken effect" instead. Default false.
+   */
+  readonly idempotent?: boolean;
+  /**
    * Runs the tool. Throws ToolInputError when `args` do not fit `parameters`; any other throw is a
    * failure of the tool. The result is a string (sent as-is) or anything JSON-serialisable.
    */
