@@ -16,7 +16,7 @@ import { startGcPacer } from "./platform/gc-pacer.ts";
 import { RunTracker } from "./server/run-tracker.ts";
 import { type RunningServer, serve } from "./server/serve.ts";
 import { shutdownGracefully } from "./server/shutdown.ts";
-import { parseSessionsSpec, type SessionStore, startSessionSweeper, type Sweeper } from "./sessions/index.ts";
+import { boundSessionStore, parseSessionsSpec, type SessionStore, startSessionSweeper, type Sweeper } from "./sessions/index.ts";
 import { openSessionStore } from "./sessions/open-store.ts";
 import { buildRuntime, type Runtime } from "./wire.ts";
 
@@ -44,10 +44,12 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
   const spec = parseSessionsSpec(settings.sessions, "sqlite", { env: secrets.env, cwd: options.cwd });
 
   const store = await openSessionStore(spec);
-  const sweeper = startSweeper(store, settings.session_ttl, logger);
+  // The sweep and the final close wait for the store no longer than requests do (the app bounds its own calls).
+  const boundedStore = boundSessionStore(store, { timeoutMs: settings.store_timeout });
+  const sweeper = startSweeper(boundedStore, settings.session_ttl, logger);
   const closeStore = async () => {
     await sweeper?.stop();
-    await store.close();
+    await boundedStore.close();
   };
   let runtime: Awaited<ReturnType<typeof buildRuntime>>;
   try {
@@ -77,6 +79,8 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
       maxBodyBytes: settings.max_body,
       maxTimeoutMs: settings.max_timeout,
       maxHistoryMessages: settings.max_history_messages,
+      bodyTimeoutMs: settings.body_timeout,
+      storeTimeoutMs: settings.store_timeout,
     },
     system: config.system,
     logger,

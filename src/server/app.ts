@@ -61,9 +61,11 @@ export function createApp(deps: AppDeps): App {
     // Authenticate before answering 404/405, so unknown /v1/ paths reveal nothing to an anonymous caller.
     if (checkAuth && path.startsWith("/v1/")) checkAuth(req);
     if (!found) throw new HttpError(404, "not_found_error", `no route ${path}; see docs/http-api.md for the routes`);
-    const handler = found.route.methods[req.method];
+    const methods = found.route.methods;
+    // HEAD is GET without the body (probes use it); fetch() drops the body.
+    const handler = methods[req.method] ?? (req.method === "HEAD" ? methods["GET"] : undefined);
     if (!handler) {
-      const allowed = Object.keys(found.route.methods).join(", ");
+      const allowed = Object.keys(methods).join(", ");
       throw new HttpError(405, "method_not_allowed", `${req.method} is not allowed on ${found.route.route}; use ${allowed}`, {
         headers: { allow: allowed },
       });
@@ -82,7 +84,8 @@ export function createApp(deps: AppDeps): App {
       } catch (error) {
         response = errorResponse(error, info);
       }
-      const finish = () => logRequest(ctx, req.method, response.status, started, info);
+      if (req.method === "HEAD" && response.body !== null) response = await withoutBody(response);
+      const finish = () => logRequest(ctx, req.method, info.status ?? response.status, started, info);
       if (info.finished) info.finished.catch((error: unknown) => (info.errorCode = errorCodeOf(error))).finally(finish);
       else finish();
       return response;
@@ -116,8 +119,22 @@ function pathOf(url: string): string {
   return query === -1 ? url.slice(start) : url.slice(start, query);
 }
 
+/**
+ * A HEAD answer: the GET response's status and headers, and the Content-Length its body would
+ * have, without the body. (Every GET route answers a small, whole body, never a stream.)
+ */
+async function withoutBody(response: Response): Promise<Response> {
+  const headers = new Headers(response.headers);
+  headers.set("content-length", String((await response.arrayBuffer()).byteLength));
+  return new Response(null, { status: response.status, statusText: response.statusText, headers });
+}
+
 function errorResponse(error: unknown, info: RequestInfo): Response {
-  if (error instanceof HttpError) return error.toResponse();
+  if (error instanceof HttpError) {
+    // A dependency that failed (a 503 from the session store): its code goes to the log.
+    if (error.status >= 500 && error.cause !== undefined) info.errorCode = errorCodeOf(error.cause);
+    return error.toResponse();
+  }
   // A bug: the client gets a generic 500 and the log gets the error's code, never its content.
   info.errorCode = errorCodeOf(error);
   return new HttpError(500, "server_error", "internal error; see the server log").toResponse();

@@ -1,7 +1,9 @@
+import { type BoundedSessionStore, boundSessionStore } from "../sessions/index.ts";
 import { noopTracer, type Tracer } from "../telemetry/tracer.ts";
 import type { AppDeps } from "./deps.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import { createServerMetrics, type ServerMetrics } from "./metrics.ts";
+import type { BodyLimits } from "./read-body.ts";
 import { createHeartbeat, type Heartbeat } from "./sse.ts";
 
 /** What every route handler gets: the deps with defaults filled in, plus per-app state. */
@@ -11,6 +13,10 @@ export interface AppContext {
   readonly logger: Logger;
   readonly metrics: ServerMetrics;
   readonly heartbeat: Heartbeat;
+  /** The session store with server.store_timeout on every operation; routes use this, never deps.store. */
+  readonly store: BoundedSessionStore;
+  /** server.max_body and server.body_timeout, for readJsonBody. */
+  readonly bodyLimits: BodyLimits;
   /** Sessions with a run in progress: a second request on one of them gets 409. */
   readonly busySessions: Set<string>;
   readonly newId: () => string;
@@ -25,6 +31,8 @@ export function createContext(deps: AppDeps): AppContext {
     logger: deps.logger ?? silentLogger,
     metrics: deps.metrics ?? createServerMetrics(),
     heartbeat: createHeartbeat(deps.settings.heartbeatMs ?? 10_000),
+    store: boundSessionStore(deps.store, { timeoutMs: deps.settings.storeTimeoutMs ?? 10_000 }),
+    bodyLimits: { maxBytes: deps.settings.maxBodyBytes, timeoutMs: deps.settings.bodyTimeoutMs ?? 30_000 },
     busySessions: new Set(),
     newId: deps.newId ?? (() => `run_${crypto.randomUUID().replaceAll("-", "")}`),
     now: deps.now ?? Date.now,
@@ -39,6 +47,11 @@ export interface RequestInfo {
   traceId?: string;
   sessionId?: string;
   outcome?: string;
+  /**
+   * The status to log when it is not the response's: 499 for a stream whose client went away
+   * (the 200 was sent, but nobody read the end).
+   */
+  status?: number;
   /** Stable code of the error behind a 5xx, for the log (never its content). */
   errorCode?: string;
   /** For streamed responses: settles when the stream ends, so the line is written then. */

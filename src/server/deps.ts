@@ -41,6 +41,10 @@ export interface ServerSettings {
   readonly maxTimeoutMs: number;
   /** Messages kept per session; oldest turns dropped first. */
   readonly maxHistoryMessages: number;
+  /** Time to receive a whole request body, in ms (default 30 s; 0: no limit): slower gets 408. */
+  readonly bodyTimeoutMs?: number;
+  /** Longest wait for one session store operation, in ms (default 10 s; 0: no limit): then 503. */
+  readonly storeTimeoutMs?: number;
   /** How often an open event stream gets a keep-alive comment, in ms (default 10 s). */
   readonly heartbeatMs?: number;
 }

@@ -1,10 +1,11 @@
 import { type AgentEventListener, type RunResult, runAgent } from "../agent/index.ts";
 import type { Message } from "../model/messages.ts";
-import type { StoredSession } from "../sessions/index.ts";
+import { SessionStoreError, type StoredSession } from "../sessions/index.ts";
 import type { AppContext, RequestInfo } from "./context.ts";
 import { HttpError } from "./http-error.ts";
 import type { RunOutcome } from "./metrics.ts";
-import { describeRunFailure, errorCodeOf, type RunFailure, type RunIds, runJson } from "./run-errors.ts";
+import type { SseChannel } from "./sse.ts";
+import { clientClosedStatus, describeRunFailure, errorCodeOf, type RunFailure, type RunIds, runJson, storeUnavailable } from "./run-errors.ts";
 
 /** One run as a route asks for it. */
 export interface RunJob {
@@ -26,6 +27,15 @@ export type RunEnd =
 export interface PreparedRun {
   readonly ids: RunIds;
   run(onEvent?: AgentEventListener): Promise<RunEnd>;
+}
+
+/**
+ * Whether a streamed run's client went away before the run ended: the reader cancelled the
+ * stream, or the run was stopped because the client disconnected. Such a request is logged as
+ * 499 though its 200 was sent.
+ */
+export function clientGone(channel: SseChannel, end: RunEnd): boolean {
+  return !channel.open || (!end.ok && end.failure.http.status === clientClosedStatus);
 }
 
 /**
@@ -61,7 +71,8 @@ export async function prepareRun(ctx: AppContext, clientSignal: AbortSignal, job
     }
     ctx.busySessions.add(sessionId);
     try {
-      session = await deps.store.get(sessionId);
+      // Within the run's own timeout too: a frozen database must not hold a request past it.
+      session = await ctx.store.within(runTimeoutMs(ctx, job)).get(sessionId);
     } catch (error) {
       ctx.busySessions.delete(sessionId);
       admission.release();
@@ -96,7 +107,8 @@ async function execute(
   if (deps.system) messages.push({ role: "system", content: deps.system });
   if (session) messages.push(...session.messages);
   messages.push(...job.input);
-  const configured = deps.limits.timeoutMs || deps.settings.maxTimeoutMs;
+  const timeoutMs = runTimeoutMs(ctx, job);
+  const deadline = Date.now() + timeoutMs;
   try {
     const result = await runAgent({
       model: deps.model,
@@ -105,7 +117,7 @@ async function execute(
       limits: {
         ...deps.limits,
         maxSteps: job.maxSteps ?? deps.limits.maxSteps,
-        timeoutMs: job.timeoutMs ?? Math.min(configured, deps.settings.maxTimeoutMs),
+        timeoutMs,
       },
       signal,
       tracer: ctx.tracer,
@@ -120,8 +132,8 @@ async function execute(
     info.outcome = outcome;
     ctx.metrics.recordRun(outcome, result);
     if (ids.sessionId === undefined) return { ok: true, result, outcome };
-    const unsaved = await saveTurn(ctx, ids, session?.version ?? 0, job.input, result);
-    if (unsaved) info.errorCode = unsaved.http.status >= 500 ? "session_store" : undefined;
+    const unsaved = await saveTurn(ctx, ids, session?.version ?? 0, job.input, result, deadline);
+    if (unsaved && unsaved.http.status >= 500) info.errorCode = errorCodeOf(unsaved.http.cause);
     return unsaved ? { ok: false, failure: unsaved } : { ok: true, result, outcome };
   } catch (error) {
     const failure = describeRunFailure(error, ids);
@@ -133,9 +145,22 @@ async function execute(
   }
 }
 
+/** The run's timeout: the request's, else the configured one, never above server.max_timeout. */
+function runTimeoutMs(ctx: AppContext, job: RunJob): number {
+  const { limits, settings } = ctx.deps;
+  return job.timeoutMs ?? Math.min(limits.timeoutMs || settings.maxTimeoutMs, settings.maxTimeoutMs);
+}
+
 /**
- * Writes the turn in one atomic commit. Returns a failure (with the answer as `partial`) when it
- * could not be saved, so the client knows the session did not move on.
+ * Time a turn's commit always gets, even when the run finished just before its deadline: a
+ * healthy store commits in milliseconds, and an answer that arrived in time should not be lost.
+ */
+const commitGraceMs = 1_000;
+
+/**
+ * Writes the turn in one atomic commit, waiting until the run's deadline at most (but at least
+ * `commitGraceMs`). Returns a failure (with the answer as `partial`) when it could not be saved,
+ * so the client knows the session did not move on.
  */
 async function saveTurn(
   ctx: AppContext,
@@ -143,13 +168,14 @@ async function saveTurn(
   version: number,
   input: readonly Message[],
   result: RunResult,
+  deadline: number,
 ): Promise<RunFailure | undefined> {
   const sessionId = ids.sessionId!;
   // System messages sent with a turn instruct that turn only; the session keeps the conversation.
   const turn = [...input.filter((message) => message.role !== "system"), ...result.messages.slice(result.inputMessageCount)];
   const extra = { partial: runJson(ids, result) };
   try {
-    const saved = await ctx.deps.store.commitTurn(sessionId, {
+    const saved = await ctx.store.within(Math.max(deadline - Date.now(), commitGraceMs)).commitTurn(sessionId, {
       expectedVersion: version,
       messages: turn,
       maxMessages: ctx.deps.settings.maxHistoryMessages,
@@ -161,10 +187,18 @@ async function saveTurn(
     });
     return { http, outcome: "error", partial: result };
   } catch (error) {
-    const http = new HttpError(500, "server_error", `the answer could not be saved to session "${sessionId}" (the session store failed; see the server log); it is in "partial"`, {
-      extra,
-      cause: error,
-    });
+    const http =
+      error instanceof SessionStoreError
+        ? storeUnavailable(
+            error,
+            `saving this turn to session "${sessionId}"`,
+            `the turn may not have been saved (GET /v1/sessions/${sessionId} shows whether it was); its answer is in "partial"`,
+            extra,
+          )
+        : new HttpError(500, "server_error", `the answer could not be saved to session "${sessionId}" (internal error; see the server log); it is in "partial"`, {
+            extra,
+            cause: error,
+          });
     return { http, outcome: "error", partial: result };
   }
 }

@@ -1,5 +1,6 @@
 import { RunCancelledError, RunError, type RunResult, runResultJson, RunTimeoutError } from "../agent/index.ts";
-import { SessionStoreError } from "../sessions/index.ts";
+import { SessionStoreError, SessionStoreTimeoutError } from "../sessions/index.ts";
+import { formatDuration } from "../util/duration.ts";
 import { HttpError } from "./http-error.ts";
 import type { RunOutcome } from "./metrics.ts";
 import { ShutdownReason } from "./run-tracker.ts";
@@ -51,9 +52,23 @@ export function describeRunFailure(error: unknown, ids: RunIds): RunFailure {
   }
   if (error instanceof HttpError) return { http: error, outcome: "error", partial: undefined };
   if (error instanceof SessionStoreError) {
-    return { http: new HttpError(500, "server_error", "the session store failed; see the server log", { cause: error }), outcome: "error", partial: undefined };
+    return { http: storeUnavailable(error, "loading the session", "the run did not start; retry in a moment"), outcome: "error", partial: undefined };
   }
   return { http: new HttpError(500, "server_error", "internal error; see the server log", { cause: error }), outcome: "error", partial: undefined };
+}
+
+/**
+ * 503 for a session store that failed or did not answer in time: a dependency is down, not a bug
+ * (500). The message says what was being done and what the client can do; the store's own error,
+ * which may name hosts, stays in the server.
+ */
+export function storeUnavailable(error: SessionStoreError, doing: string, next: string, extra?: Readonly<Record<string, unknown>>): HttpError {
+  const what = error instanceof SessionStoreTimeoutError ? `did not answer within ${formatDuration(error.timeoutMs)}` : "failed (see the server log)";
+  return new HttpError(503, "service_unavailable", `the session store ${what} while ${doing}; ${next}`, {
+    headers: { "retry-after": "5" },
+    cause: error,
+    ...(extra === undefined ? {} : { extra }),
+  });
 }
 
 /** An error's stable code (or class name) for logs: never its message, which may quote content. */

@@ -32,8 +32,40 @@ const wireMessage = z.discriminatedUnion(
   { error: (issue) => (issue.code === "invalid_union" ? `role must be one of ${roles.map((r) => `"${r}"`).join(", ")}` : undefined) },
 );
 
-/** A non-empty list of chat messages. */
-export const wireMessagesSchema = z.array(wireMessage).min(1, "needs at least one message");
+/** A non-empty list of chat messages, each tool message answering a call of the assistant message before it. */
+export const wireMessagesSchema = z
+  .array(wireMessage)
+  .min(1, "needs at least one message")
+  .superRefine((messages, ctx) => {
+    const stray = strayToolMessage(messages);
+    if (stray) ctx.addIssue({ code: "custom", path: [stray.index], message: stray.message });
+  });
+
+/**
+ * The first tool message that answers no open call: a provider refuses such a conversation, so
+ * it is refused here with its index instead of as a 502 from the model. Open calls are those of
+ * the last assistant message, until a message of another role comes between.
+ */
+function strayToolMessage(messages: readonly z.output<typeof wireMessage>[]): { index: number; message: string } | undefined {
+  let open = new Set<string>();
+  let answered = new Set<string>();
+  for (const [index, message] of messages.entries()) {
+    if (message.role === "assistant") {
+      open = new Set((message.tool_calls ?? []).map((call) => call.id));
+      answered = new Set();
+    } else if (message.role !== "tool") {
+      open = new Set();
+    } else if (!open.has(message.tool_call_id)) {
+      const rule = 'a "tool" message must answer a tool call of the assistant message before it';
+      const why = answered.has(message.tool_call_id) ? `call "${message.tool_call_id}" was already answered` : `no call has id "${message.tool_call_id}"`;
+      return { index, message: `${rule}; ${why}` };
+    } else {
+      open.delete(message.tool_call_id);
+      answered.add(message.tool_call_id);
+    }
+  }
+  return undefined;
+}
 
 /** A message as validated from the wire. */
 export type WireMessageInput = z.output<typeof wireMessage>;

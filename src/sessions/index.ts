@@ -10,6 +10,7 @@ export {
   type StoredSession,
   type TurnCommit,
 } from "./store.ts";
+export { type BoundedSessionStore, boundSessionStore, SessionStoreTimeoutError } from "./bounded-store.ts";
 export { historyDropCount, trimHistory } from "./trim-history.ts";
 export { parseSessionsSpec, type SessionsSpec, type SpecContext, stateDirectory } from "./sessions-spec.ts";
 export { parseSessionLine, type ParsedSessionLine, sessionToJsonLine } from "./session-jsonl.ts";

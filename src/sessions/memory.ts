@@ -10,6 +10,9 @@ import { trimHistory } from "./trim-history.ts";
 export function createMemorySessionStore(options: { now?: () => number } = {}): SessionStore {
   const now = options.now ?? Date.now;
   const sessions = new Map<string, StoredSession>();
+  // The newest TurnCommit.runId of each stored session object: a deleted or replaced session
+  // forgets it with the object.
+  const lastRunIds = new WeakMap<StoredSession, string>();
   let closed = false;
   const open = () => {
     if (closed) throw new Error("the memory session store is closed");
@@ -22,12 +25,18 @@ export function createMemorySessionStore(options: { now?: () => number } = {}): 
     },
     async commitTurn(id: string, commit: TurnCommit): Promise<CommitResult> {
       open();
+      commit.signal?.throwIfAborted();
       const current = sessions.get(id);
       const version = current?.version ?? 0;
+      const lastRunId = current ? lastRunIds.get(current) : undefined;
+      if (commit.runId !== undefined && commit.runId === lastRunId) return { ok: true, version };
       if (version !== commit.expectedVersion) return { ok: false, reason: "conflict", version };
       const at = now();
       const messages: readonly Message[] = trimHistory([...(current?.messages ?? []), ...commit.messages], commit.maxMessages);
-      sessions.set(id, { id, messages, version: version + 1, createdAt: current?.createdAt ?? at, updatedAt: at });
+      const next: StoredSession = { id, messages, version: version + 1, createdAt: current?.createdAt ?? at, updatedAt: at };
+      sessions.set(id, next);
+      const runId = commit.runId ?? lastRunId;
+      if (runId !== undefined) lastRunIds.set(next, runId);
       return { ok: true, version: version + 1 };
     },
     async delete(id) {
@@ -70,6 +79,9 @@ export function createMemorySessionStore(options: { now?: () => number } = {}): 
       }
       for (const [id, session] of incoming) sessions.set(id, session);
       return { imported: incoming.size + repeated, replaced };
+    },
+    async ping() {
+      open();
     },
     async close() {
       closed = true;

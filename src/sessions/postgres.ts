@@ -9,7 +9,7 @@
  */
 import { SQL } from "bun";
 import type { Message } from "../model/messages.ts";
-import { redactUrlPasswords } from "../util/redact-url.ts";
+import { redactUrl } from "../util/redact-url.ts";
 import { migratePostgres } from "./postgres-schema.ts";
 import { exportPostgresSessions, importPostgresSessions } from "./postgres-transfer.ts";
 import { type CommitResult, type SessionStore, SessionStoreError, type StoredSession } from "./store.ts";
@@ -30,7 +30,7 @@ export interface PostgresStoreOptions {
  */
 export async function createPostgresSessionStore(url: string, options: PostgresStoreOptions = {}): Promise<SessionStore> {
   const now = options.now ?? Date.now;
-  const where = redactUrlPasswords(url);
+  const where = redactUrl(url);
   const fail = (what: string, error: unknown) =>
     error instanceof SessionStoreError ? error : new SessionStoreError(`could not ${what} in the session database ${where}: ${describePostgresError(error)}`, { cause: error });
 
@@ -74,17 +74,23 @@ export async function createPostgresSessionStore(url: string, options: PostgresS
       guard("save a turn", () =>
         sql.begin(async (tx): Promise<CommitResult> => {
           const at = now();
+          const runId = turn.runId ?? null;
+          // A commit by the run the session remembers writes nothing: it is answered below.
           const claimed =
             turn.expectedVersion === 0
               ? await tx<{ version: number }[]>`
-                  INSERT INTO skiff_sessions (id, version, created_at, updated_at) VALUES (${id}, 1, ${at}, ${at})
+                  INSERT INTO skiff_sessions (id, version, created_at, updated_at, last_run_id) VALUES (${id}, 1, ${at}, ${at}, ${runId})
                   ON CONFLICT (id) DO NOTHING RETURNING version`
               : await tx<{ version: number }[]>`
-                  UPDATE skiff_sessions SET version = version + 1, updated_at = ${at}
-                  WHERE id = ${id} AND version = ${turn.expectedVersion} RETURNING version`;
+                  UPDATE skiff_sessions SET version = version + 1, updated_at = ${at}, last_run_id = COALESCE(${runId}::text, last_run_id)
+                  WHERE id = ${id} AND version = ${turn.expectedVersion} AND (${runId}::text IS NULL OR last_run_id IS DISTINCT FROM ${runId}::text)
+                  RETURNING version`;
           const version = claimed[0]?.version;
           if (version === undefined) {
-            const [current] = await tx<{ version: number }[]>`SELECT version FROM skiff_sessions WHERE id = ${id}`;
+            const [current] = await tx<{ version: number; last_run_id: string | null }[]>`
+              SELECT version, last_run_id FROM skiff_sessions WHERE id = ${id}`;
+            // This run's turn is already in (it committed before a crash and was recovered).
+            if (current && runId !== null && current.last_run_id === runId) return { ok: true, version: current.version };
             return { ok: false, reason: "conflict", version: current?.version ?? 0 };
           }
           const existing = await tx<{ seq: number; role: Message["role"] }[]>`
@@ -98,6 +104,9 @@ export async function createPostgresSessionStore(url: string, options: PostgresS
             turn.maxMessages,
           );
           if (drop > 0) await tx`DELETE FROM skiff_messages WHERE session_id = ${id} AND seq < ${drop < all.length ? all[drop]!.seq : seq + 1}`;
+          // The caller gave up waiting (a frozen server that has just come back): roll back rather
+          // than commit a turn its client was told was not saved.
+          turn.signal?.throwIfAborted();
           return { ok: true, version };
         }),
       ),
@@ -133,6 +142,11 @@ export async function createPostgresSessionStore(url: string, options: PostgresS
       }
     },
 
+    ping: () =>
+      guard("answer a probe", async () => {
+        await sql`SELECT 1`;
+      }),
+
     close: () => guard("close", () => sql.close({ timeout: 5 })),
   };
 }
@@ -146,7 +160,7 @@ export function describePostgresError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const code = "errno" in error && typeof error.errno === "string" ? error.errno : "code" in error && typeof error.code === "string" ? error.code : undefined;
   const hint = code === undefined ? undefined : hints[code];
-  return `${redactUrlPasswords(error.message)}${code ? ` (${code})` : ""}${hint ? `; ${hint}` : ""}`;
+  return `${redactUrl(error.message)}${code ? ` (${code})` : ""}${hint ? `; ${hint}` : ""}`;
 }
 
 const hints: Readonly<Record<string, string>> = {

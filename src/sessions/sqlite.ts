@@ -16,6 +16,7 @@ interface SessionRow {
   version: number;
   created_at: number;
   updated_at: number;
+  last_run_id: string | null;
 }
 
 /** Opens (creating when needed, and migrating to the current schema) the session database at `path`. */
@@ -23,14 +24,14 @@ export function createSqliteSessionStore(path: string, options: { now?: () => nu
   const now = options.now ?? Date.now;
   const db = open(path, now);
 
-  const selectSession = db.query<SessionRow, [string]>("SELECT version, created_at, updated_at FROM sessions WHERE id = ?");
+  const selectSession = db.query<SessionRow, [string]>("SELECT version, created_at, updated_at, last_run_id FROM sessions WHERE id = ?");
   const selectBodies = db.query<{ body: string }, [string]>("SELECT body FROM messages WHERE session_id = ? ORDER BY seq");
   const selectRoles = db.query<{ seq: number; role: Message["role"] }, [string]>(
     "SELECT seq, role FROM messages WHERE session_id = ? ORDER BY seq",
   );
   const selectLastSeq = db.query<{ last: number }, [string]>("SELECT COALESCE(MAX(seq), 0) AS last FROM messages WHERE session_id = ?");
-  const insertSession = db.query("INSERT INTO sessions (id, version, created_at, updated_at) VALUES (?, 1, ?, ?)");
-  const bumpSession = db.query("UPDATE sessions SET version = version + 1, updated_at = ? WHERE id = ?");
+  const insertSession = db.query("INSERT INTO sessions (id, version, created_at, updated_at, last_run_id) VALUES (?, 1, ?, ?, ?)");
+  const bumpSession = db.query("UPDATE sessions SET version = version + 1, updated_at = ?, last_run_id = COALESCE(?, last_run_id) WHERE id = ?");
   const insertMessage = db.query("INSERT INTO messages (session_id, seq, role, body) VALUES (?, ?, ?, ?)");
   const deleteBefore = db.query("DELETE FROM messages WHERE session_id = ? AND seq < ?");
   const deleteMessages = db.query("DELETE FROM messages WHERE session_id = ?");
@@ -49,10 +50,12 @@ export function createSqliteSessionStore(path: string, options: { now?: () => nu
   const commit = db.transaction((id: string, turn: TurnCommit): CommitResult => {
     const row = selectSession.get(id);
     const version = row?.version ?? 0;
+    // This run's turn is already in (it committed before a crash and was recovered).
+    if (turn.runId !== undefined && turn.runId === row?.last_run_id) return { ok: true, version };
     if (version !== turn.expectedVersion) return { ok: false, reason: "conflict", version };
     const at = now();
-    if (row) bumpSession.run(at, id);
-    else insertSession.run(id, at, at);
+    if (row) bumpSession.run(at, turn.runId ?? null, id);
+    else insertSession.run(id, at, at, turn.runId ?? null);
     let seq = selectLastSeq.get(id)?.last ?? 0;
     for (const message of turn.messages) insertMessage.run(id, ++seq, message.role, JSON.stringify(message));
     const rows = selectRoles.all(id);
@@ -93,6 +96,8 @@ export function createSqliteSessionStore(path: string, options: { now?: () => nu
       return guard("read a session", () => read(id));
     },
     async commitTurn(id, turn) {
+      // The caller has given up waiting: write nothing (the commit itself is synchronous).
+      turn.signal?.throwIfAborted();
       // IMMEDIATE takes the write lock first, so two processes on one file cannot interleave a turn.
       return guard("save a turn", () => commit.immediate(id, turn));
     },
@@ -112,6 +117,9 @@ export function createSqliteSessionStore(path: string, options: { now?: () => nu
         if (error instanceof SessionStoreError || !isSqliteError(error)) throw error;
         throw new SessionStoreError(`could not import sessions into the session database ${path}: ${messageOf(error)}`, { cause: error });
       }
+    },
+    async ping() {
+      guard("answer a probe", () => db.query("SELECT 1").get());
     },
     async close() {
       // Merges the WAL back into the main file so a copied .db is complete on its own.

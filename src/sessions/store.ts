@@ -26,6 +26,19 @@ export interface TurnCommit {
   readonly messages: readonly Message[];
   /** Bound on the stored history; the oldest whole turns are dropped first (see `historyDropCount`). */
   readonly maxMessages: number;
+  /**
+   * Aborts when the caller has stopped waiting (the store did not answer in time). A store that
+   * can still roll the turn back does, so a turn the client was told is unsaved does not appear
+   * once the database answers again.
+   */
+  readonly signal?: AbortSignal;
+  /**
+   * The durable run committing this turn. The session remembers the newest one given, and a commit
+   * by the run it remembers is acknowledged with the current version without writing anything,
+   * whatever `expectedVersion` says: a run recovered after a crash may commit again a turn it had
+   * already committed before the crash.
+   */
+  readonly runId?: string;
 }
 
 /** How a commit ended: written, or refused because the session moved on since it was read. */
@@ -68,6 +81,8 @@ export interface SessionStore {
    * or none. An id that already exists fails the import with SessionExistsError unless `replace`.
    */
   importSessions(sessions: AsyncIterable<StoredSession>, options: { readonly replace: boolean }): Promise<ImportResult>;
+  /** Resolves when the store answers the cheapest query it has (readiness probes). */
+  ping(): Promise<void>;
   /** Flushes and releases the store; later calls fail. */
   close(): Promise<void>;
 }

@@ -22,8 +22,12 @@ export interface TestPostgres {
 
 /** A cluster this process started and may restart. */
 export interface TestCluster extends TestPostgres {
+  /** The data directory (its `postmaster.pid` names the server's process). */
+  readonly dataDir: string;
   /** `pg_ctl restart -m fast`: every connection is dropped, the server is back when it resolves. */
   restart(): Promise<void>;
+  /** `pg_ctl stop -m immediate` and removes the cluster's directory. */
+  stop(): Promise<void>;
 }
 
 let server: Promise<TestPostgres | undefined> | undefined;
@@ -100,6 +104,12 @@ async function startCluster(bin: string): Promise<TestCluster> {
   return {
     url: `postgres://skiff@127.0.0.1:${port}/postgres`,
     origin: `a throwaway cluster in ${dir}`,
+    dataDir: data,
+    async stop() {
+      const argv = [join(bin, "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"];
+      await Bun.spawn(asUser ? ["runuser", "-u", asUser.name, "--", ...argv] : argv, { stdout: "ignore", stderr: "ignore" }).exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
     async restart() {
       // Spawned, not spawnSync: a blocked event loop would hide from clients that their
       // connections died, which is not what a real restart looks like.

@@ -48,6 +48,23 @@ export function describeSessionStoreContract(name: string, open: OpenStore): voi
   });
 
   describe(`SessionStore contract (${name})`, () => {
+    it("answers ping() while open, and fails it once closed", async () => {
+      const store = await open({});
+      await store.ping();
+      await store.close();
+      await expect(store.ping()).rejects.toThrow();
+    });
+
+    it("writes nothing for a commit whose signal has aborted (its caller stopped waiting), and commits with a live one", async () => {
+      const store = await fresh();
+      const gaveUp = new AbortController();
+      gaveUp.abort(new Error("the caller stopped waiting"));
+      await expect(store.commitTurn("a", { expectedVersion: 0, messages: turn2, maxMessages: 100, signal: gaveUp.signal })).rejects.toThrow("the caller stopped waiting");
+      expect(await store.get("a")).toBeUndefined();
+      const live = new AbortController().signal;
+      expect(await store.commitTurn("a", { expectedVersion: 0, messages: turn2, maxMessages: 100, signal: live })).toEqual({ ok: true, version: 1 });
+    });
+
     it("creates a session on its first turn and appends later turns", async () => {
       let clock = 1_700_000_000_000;
       const store = await fresh({ now: () => clock });
@@ -56,6 +73,26 @@ export function describeSessionStoreContract(name: string, open: OpenStore): voi
       clock += 5_000;
       expect(await store.commitTurn("a", { expectedVersion: 1, messages: turn2, maxMessages: 100 })).toEqual({ ok: true, version: 2 });
       expect(await store.get("a")).toEqual({ id: "a", messages: [...turn1, ...turn2], version: 2, createdAt: 1_700_000_000_000, updatedAt: 1_700_000_005_000 });
+    });
+
+    it("acknowledges a turn its run already committed (a recovered run) without writing it twice", async () => {
+      const store = await fresh();
+      expect(await store.commitTurn("a", { expectedVersion: 0, messages: turn1, maxMessages: 100, runId: "run-1" })).toEqual({ ok: true, version: 1 });
+      // The run crashed after its commit; recovered, it commits again from the version it started at.
+      expect(await store.commitTurn("a", { expectedVersion: 0, messages: turn1, maxMessages: 100, runId: "run-1" })).toEqual({ ok: true, version: 1 });
+      expect((await store.get("a"))?.messages).toEqual(turn1);
+      // Another run from that version is still refused.
+      expect(await store.commitTurn("a", { expectedVersion: 0, messages: turn2, maxMessages: 100, runId: "run-2" })).toEqual({ ok: false, reason: "conflict", version: 1 });
+      // A commit without a run id leaves the remembered run alone; a later run replaces it.
+      expect(await store.commitTurn("a", { expectedVersion: 1, messages: turn2, maxMessages: 100 })).toEqual({ ok: true, version: 2 });
+      expect(await store.commitTurn("a", { expectedVersion: 0, messages: turn1, maxMessages: 100, runId: "run-1" })).toEqual({ ok: true, version: 2 });
+      expect(await store.commitTurn("a", { expectedVersion: 2, messages: turn2, maxMessages: 100, runId: "run-3" })).toEqual({ ok: true, version: 3 });
+      expect(await store.commitTurn("a", { expectedVersion: 0, messages: turn1, maxMessages: 100, runId: "run-1" })).toEqual({ ok: false, reason: "conflict", version: 3 });
+      expect(await store.commitTurn("a", { expectedVersion: 2, messages: turn2, maxMessages: 100, runId: "run-3" })).toEqual({ ok: true, version: 3 });
+      expect((await store.get("a"))?.messages).toEqual([...turn1, ...turn2, ...turn2]);
+      // A deleted session forgets its runs.
+      await store.delete("a");
+      expect(await store.commitTurn("a", { expectedVersion: 3, messages: turn2, maxMessages: 100, runId: "run-3" })).toEqual({ ok: false, reason: "conflict", version: 0 });
     });
 
     it("stores awkward text exactly", async () => {

@@ -28,15 +28,34 @@ export const serverSection = z
       help: "Most runs in flight; more get 429",
     }),
     max_body: size("1MiB", { flag: "max-body", commands: serve, help: "Largest request body; larger gets 413" }),
-    max_timeout: duration("10m", { flag: "max-timeout", commands: serve, help: "Longest run timeout a request may ask for" }),
+    max_timeout: duration("10m", {
+      flag: "max-timeout",
+      commands: serve,
+      help: "Longest run timeout a request may ask for",
+      zeroRefused: "it is the cap of every run, also of runs whose timeout is 0",
+    }),
+    body_timeout: duration("30s", {
+      flag: "body-timeout",
+      commands: serve,
+      help: "Time to receive a whole request body; slower gets 408 and the connection is closed",
+      zero: "no limit",
+    }),
+    store_timeout: duration("10s", {
+      flag: "store-timeout",
+      commands: serve,
+      help: "Longest wait for one session store operation or readiness probe; then 503",
+      zero: "no limit",
+    }),
     gc_interval: duration("500ms", {
       commands: serve,
-      help: 'While runs are in flight, ask for an asynchronous garbage collection this often ("0" turns it off)',
+      help: "While runs are in flight, ask for an asynchronous garbage collection this often",
+      zero: "off",
     }),
     shutdown_timeout: duration("30s", {
       flag: "shutdown-timeout",
       commands: serve,
       help: "On SIGTERM, how long in-flight runs may finish before they are aborted",
+      zeroRefused: 'a drain must end before systemd gives up waiting; to abort runs at once, use "1ms"',
     }),
     sessions: field(z.string().min(1).optional(), {
       kind: "string",
@@ -48,7 +67,10 @@ export const serverSection = z
     session_ttl: optionalDuration({
       flag: "session-ttl",
       commands: [...serve, "chat"],
-      help: 'Delete sessions with no new turn for this long, e.g. "30d" (default: keep forever; "0" too)',
+      help: 'Delete sessions with no new turn for this long, e.g. "30d"; unset: keep forever',
+      zero: "keep forever",
+      // Not a timer (it is compared with the time of the last turn), so it may be longer than a timer can wait.
+      max: 36_500 * 86_400_000,
     }),
     max_history_messages: field(z.number().int().min(2).default(200), {
       kind: "int",

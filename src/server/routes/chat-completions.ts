@@ -1,10 +1,11 @@
 import { z } from "zod";
 import type { FinishReason, RunResult } from "../../agent/index.ts";
 import type { AppContext, RequestInfo } from "../context.ts";
-import { prepareRun } from "../execute-run.ts";
+import { clientGone, prepareRun } from "../execute-run.ts";
 import { badRequest, HttpError } from "../http-error.ts";
 import { issueError } from "../issues.ts";
 import { readJsonBody } from "../read-body.ts";
+import { clientClosedStatus } from "../run-errors.ts";
 import { openSse } from "../sse.ts";
 import { traceparentOf } from "../trace-context.ts";
 import { fromWireMessages, wireMessagesSchema } from "../wire-messages.ts";
@@ -28,7 +29,7 @@ const chatBody = z.object({
  * sends the text as it is written (text of every step, separated by a blank line).
  */
 export async function postChatCompletion(ctx: AppContext, req: Request, info: RequestInfo): Promise<Response> {
-  const body = await readJsonBody(req, ctx.deps.settings.maxBodyBytes);
+  const body = await readJsonBody(req, ctx.bodyLimits);
   const parsed = chatBody.safeParse(body);
   if (!parsed.success) throw issueError(parsed.error.issues);
   const request = parsed.data;
@@ -100,6 +101,7 @@ export async function postChatCompletion(ctx: AppContext, req: Request, info: Re
       channel.send(chunk({ content: text }, null));
     })
     .then((end) => {
+      if (clientGone(channel, end)) info.status = clientClosedStatus;
       if (!end.ok) {
         // The OpenAI SDKs raise an APIError for an `error` object in the stream.
         channel.send(JSON.stringify(end.failure.http.body()));

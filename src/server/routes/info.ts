@@ -1,3 +1,5 @@
+import { SessionStoreTimeoutError } from "../../sessions/index.ts";
+import { formatDuration } from "../../util/duration.ts";
 import type { AppContext } from "../context.ts";
 import { HttpError } from "../http-error.ts";
 import { agentModelName } from "./chat-completions.ts";
@@ -34,10 +36,20 @@ export function healthz(): Response {
   return Response.json({ status: "ok" });
 }
 
-/** GET /readyz: 503 once shutdown has begun, so load balancers stop sending work. */
-export function readyz(ctx: AppContext): Response {
+/**
+ * GET /readyz: 503 once shutdown has begun, or while the session store does not answer a cheap
+ * probe within server.store_timeout, so load balancers stop sending work that would hang.
+ */
+export async function readyz(ctx: AppContext): Promise<Response> {
   if (ctx.deps.runs.draining) {
     throw new HttpError(503, "service_unavailable", "the server is shutting down", { headers: { "retry-after": "5" } });
+  }
+  try {
+    await ctx.store.probe();
+  } catch (error) {
+    // The store's own error may name hosts or paths; /readyz needs no token, so it says only which part failed.
+    const what = error instanceof SessionStoreTimeoutError ? `has not answered a probe within ${formatDuration(error.timeoutMs)} (server.store_timeout)` : "failed a probe (see the server log)";
+    throw new HttpError(503, "service_unavailable", `not ready: the session store ${what}`, { headers: { "retry-after": "5" }, cause: error });
   }
   return Response.json({ status: "ready", runs_in_flight: ctx.deps.runs.size });
 }

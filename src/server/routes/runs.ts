@@ -1,9 +1,9 @@
 import type { AgentEvent } from "../../agent/index.ts";
 import type { AppContext, RequestInfo } from "../context.ts";
-import { prepareRun } from "../execute-run.ts";
+import { clientGone, prepareRun } from "../execute-run.ts";
 import { badRequest } from "../http-error.ts";
 import { readJsonBody } from "../read-body.ts";
-import { runJson } from "../run-errors.ts";
+import { clientClosedStatus, runJson } from "../run-errors.ts";
 import { parseRunRequest } from "../run-request.ts";
 import { openSse, type SseChannel } from "../sse.ts";
 import { traceparentOf } from "../trace-context.ts";
@@ -15,7 +15,7 @@ import { traceparentOf } from "../trace-context.ts";
  */
 export async function postRun(ctx: AppContext, req: Request, info: RequestInfo): Promise<Response> {
   const { deps } = ctx;
-  const body = await readJsonBody(req, deps.settings.maxBodyBytes);
+  const body = await readJsonBody(req, ctx.bodyLimits);
   const request = parseRunRequest(body, { maxSteps: deps.limits.maxSteps, maxTimeoutMs: deps.settings.maxTimeoutMs });
   if (request.input.at(-1)?.role !== "user") {
     throw badRequest('input: the last message must be from the user (role "user"); skiff answers it', "input");
@@ -44,6 +44,7 @@ export async function postRun(ctx: AppContext, req: Request, info: RequestInfo):
   info.finished = prepared
     .run((event) => forward(channel, event))
     .then((end) => {
+      if (clientGone(channel, end)) info.status = clientClosedStatus;
       if (end.ok) channel.send(JSON.stringify(runJson(ids, end.result)), "run.completed");
       else channel.send(JSON.stringify(end.failure.http.body()), "run.failed");
       channel.close();

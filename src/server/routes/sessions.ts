@@ -1,12 +1,13 @@
 import type { AppContext } from "../context.ts";
 import { badRequest, HttpError } from "../http-error.ts";
-import { sessionIdPattern, sessionIdRule } from "../../sessions/index.ts";
+import { SessionStoreError, sessionIdPattern, sessionIdRule } from "../../sessions/index.ts";
+import { storeUnavailable } from "../run-errors.ts";
 import { toWireMessage } from "../wire-messages.ts";
 
 /** GET /v1/sessions/{id}: the stored conversation, in the same message form `input` accepts. */
 export async function getSession(ctx: AppContext, id: string): Promise<Response> {
   checkId(id);
-  const session = await ctx.deps.store.get(id);
+  const session = await storeCall(() => ctx.store.get(id), `reading session "${id}"`);
   if (!session) throw notFound(id);
   return Response.json({
     id: session.id,
@@ -23,8 +24,17 @@ export async function deleteSession(ctx: AppContext, id: string): Promise<Respon
   if (ctx.busySessions.has(id)) {
     throw new HttpError(409, "conflict_error", `session "${id}" has a run in progress; delete it when the run has finished`, { param: "id" });
   }
-  if (!(await ctx.deps.store.delete(id))) throw notFound(id);
+  if (!(await storeCall(() => ctx.store.delete(id), `deleting session "${id}"`))) throw notFound(id);
   return Response.json({ id, deleted: true });
+}
+
+/** A store call whose failure or silence (server.store_timeout) is a 503, not a 500. */
+async function storeCall<T>(call: () => Promise<T>, doing: string): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw error instanceof SessionStoreError ? storeUnavailable(error, doing, "retry in a moment") : error;
+  }
 }
 
 function checkId(id: string): void {
