@@ -35,6 +35,43 @@ CREATE TABLE skiff_messages (
     description: "index sessions by last update, for the session_ttl sweep",
     sql: "CREATE INDEX skiff_sessions_by_updated_at ON skiff_sessions (updated_at);",
   },
+  {
+    version: 3,
+    description: "runs and their events (the run journal); sessions remember the run that committed their last turn",
+    // Partial indexes: the claim scan reads only unfinished runs, oldest first, and the retention
+    // sweep only finished ones. Appending events (last_seq) and renewing leases (lease_expires_at)
+    // change no indexed column, so those updates of a run row are heap-only (HOT, no index
+    // writes) when its page has room, which the fillfactor keeps.
+    sql: `
+CREATE TABLE skiff_runs (
+  id text PRIMARY KEY,
+  status text NOT NULL CHECK (status IN ('queued', 'running', 'requires_action', 'completed', 'failed', 'cancelled')),
+  session_id text,
+  background boolean NOT NULL,
+  request text NOT NULL,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  attempt integer NOT NULL,
+  owner text,
+  lease_expires_at bigint,
+  cancel_requested boolean NOT NULL DEFAULT false,
+  trace_id text,
+  result text,
+  last_seq integer NOT NULL DEFAULT 0
+) WITH (fillfactor = 80);
+CREATE INDEX skiff_runs_unfinished ON skiff_runs (created_at, id) WHERE status IN ('queued', 'running', 'requires_action');
+CREATE INDEX skiff_runs_by_created_at ON skiff_runs (created_at, id COLLATE "C");
+CREATE INDEX skiff_runs_finished_by_updated_at ON skiff_runs (updated_at) WHERE status IN ('completed', 'failed', 'cancelled');
+CREATE TABLE skiff_run_events (
+  run_id text NOT NULL REFERENCES skiff_runs (id) ON DELETE CASCADE,
+  seq integer NOT NULL,
+  type text NOT NULL,
+  data text NOT NULL,
+  at bigint NOT NULL,
+  PRIMARY KEY (run_id, seq)
+);
+ALTER TABLE skiff_sessions ADD COLUMN last_run_id text;`,
+  },
 ];
 
 /** The schema this binary writes. */

@@ -33,6 +33,43 @@ CREATE TABLE IF NOT EXISTS messages (
     description: "index sessions by last update, for the session_ttl sweep",
     sql: "CREATE INDEX sessions_by_updated_at ON sessions (updated_at);",
   },
+  {
+    version: 3,
+    description: "runs and their events (the run journal); sessions remember the run that committed their last turn",
+    // Partial indexes: the claim scan reads only unfinished runs, oldest first, and the retention
+    // sweep only finished ones. Appending events (last_seq) and renewing leases (lease_expires_at)
+    // change no indexed column, so the hottest writes touch no index of runs.
+    // Events are deleted with their run explicitly (foreign keys are off in SQLite by default).
+    sql: `
+CREATE TABLE runs (
+  id TEXT PRIMARY KEY,
+  status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'requires_action', 'completed', 'failed', 'cancelled')),
+  session_id TEXT,
+  background INTEGER NOT NULL,
+  request TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  attempt INTEGER NOT NULL,
+  owner TEXT,
+  lease_expires_at INTEGER,
+  cancel_requested INTEGER NOT NULL DEFAULT 0,
+  trace_id TEXT,
+  result TEXT,
+  last_seq INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX runs_unfinished ON runs (created_at, id) WHERE status IN ('queued', 'running', 'requires_action');
+CREATE INDEX runs_by_created_at ON runs (created_at, id);
+CREATE INDEX runs_finished_by_updated_at ON runs (updated_at) WHERE status IN ('completed', 'failed', 'cancelled');
+CREATE TABLE run_events (
+  run_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  data TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (run_id, seq)
+) STRICT;
+ALTER TABLE sessions ADD COLUMN last_run_id TEXT;`,
+  },
 ];
 
 /** The schema this binary writes. */

@@ -5,6 +5,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseSessionLine, type SessionStore, sessionToJsonLine, type StoredSession } from "../../src/sessions/index.ts";
+import { createPostgresRunStore } from "../../src/runs/postgres-runs.ts";
+import { createSqliteRunStore } from "../../src/runs/sqlite-runs.ts";
 import { createPostgresSessionStore } from "../../src/sessions/postgres.ts";
 import { migratePostgres, postgresMigrations } from "../../src/sessions/postgres-schema.ts";
 import type { Migration } from "../../src/sessions/schema-version.ts";
@@ -24,6 +26,15 @@ const fixtures = join(import.meta.dir, "../fixtures");
 const schemaV1 = await Bun.file(join(fixtures, "sessions-v1.sql")).text();
 /** What `skiff sessions export` must print for it: every session and message, in the pinned line format. */
 const expectedExport = await Bun.file(join(fixtures, "sessions-export.jsonl")).text();
+
+/** The v1 fixture brought to schema 2, as the release before the run journal left files. */
+function v2File(): string {
+  const path = v1File();
+  const db = new Database(path);
+  migrateSqlite(db, path, () => 1_790_000_000_000, sqliteMigrations.slice(0, 2));
+  db.close();
+  return path;
+}
 
 function v1File(): string {
   const dir = mkdtempSync(join(tmpdir(), "skiff-migrate-"));
@@ -62,7 +73,7 @@ describe("schema migrations", () => {
     expect(postgresMigrations.map((m) => [m.version, m.description])).toEqual(sqliteMigrations.map((m) => [m.version, m.description]));
   });
 
-  it("migrate a schema-1 SQLite file to schema 2 keeping every message, byte for byte", async () => {
+  it("migrate a schema-1 SQLite file to the newest schema keeping every message, byte for byte", async () => {
     const path = v1File();
     const before = rawMessages(path);
     expect(before).toHaveLength(17);
@@ -77,10 +88,11 @@ describe("schema migrations", () => {
     expect(after.slice(0, before.length)).toEqual(before);
     expect(after.at(-1)).toMatchObject({ session_id: "trimmed.session:1", seq: 21 });
     const db = new Database(path, { readonly: true });
-    expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 2 });
+    expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 3 });
     expect(db.query("SELECT version, description FROM schema_version ORDER BY version").all()).toEqual([
       { version: 1, description: "sessions and their messages (before schema_version)" },
       { version: 2, description: "index sessions by last update, for the session_ttl sweep" },
+      { version: 3, description: "runs and their events (the run journal); sessions remember the run that committed their last turn" },
     ]);
     expect(db.query("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'sessions_by_updated_at'").all()).toHaveLength(1);
     db.close();
@@ -88,11 +100,11 @@ describe("schema migrations", () => {
 
   it("leave a SQLite file at its old schema when a step fails", () => {
     const path = v1File();
-    const broken: Migration[] = [...sqliteMigrations, { version: 3, description: "broken", sql: "CREATE TABLE extra (x INTEGER); SELECT * FROM no_such_table;" }];
+    const broken: Migration[] = [...sqliteMigrations, { version: 4, description: "broken", sql: "CREATE TABLE extra (x INTEGER); SELECT * FROM no_such_table;" }];
     const db = new Database(path);
     expect(() => migrateSqlite(db, path, Date.now, broken)).toThrow(/no such table: no_such_table/);
     expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 1 });
-    expect(db.query("SELECT name FROM sqlite_master WHERE name IN ('schema_version', 'extra', 'sessions_by_updated_at')").all()).toEqual([]);
+    expect(db.query("SELECT name FROM sqlite_master WHERE name IN ('schema_version', 'extra', 'sessions_by_updated_at', 'runs', 'run_events')").all()).toEqual([]);
     db.close();
     expect(rawMessages(path)).toHaveLength(17);
   });
@@ -102,10 +114,10 @@ describe("schema migrations", () => {
     const sql = new SQL(url, { max: 1 });
     try {
       await migratePostgres(sql, "test", Date.now, postgresMigrations.slice(0, 1));
-      const broken: Migration[] = [...postgresMigrations, { version: 3, description: "broken", sql: "CREATE TABLE extra (x int); SELECT * FROM no_such_table;" }];
+      const broken: Migration[] = [...postgresMigrations, { version: 4, description: "broken", sql: "CREATE TABLE extra (x int); SELECT * FROM no_such_table;" }];
       await expect(migratePostgres(sql, "test", Date.now, broken)).rejects.toThrow(/no_such_table/);
       expect(await sql`SELECT max(version)::int AS v FROM skiff_schema_version`).toEqual([{ v: 1 }]);
-      expect(await sql`SELECT to_regclass('extra') AS t, to_regclass('skiff_sessions_by_updated_at') AS i`).toEqual([{ t: null, i: null }]);
+      expect(await sql`SELECT to_regclass('extra') AS t, to_regclass('skiff_sessions_by_updated_at') AS i, to_regclass('skiff_runs') AS r`).toEqual([{ t: null, i: null, r: null }]);
     } finally {
       await sql.close();
     }
@@ -128,6 +140,73 @@ describe("schema migrations", () => {
     } finally {
       await sqlite.close();
       await postgres.close();
+    }
+  });
+
+  it("upgrade a schema-2 SQLite file to schema 3 keeping its sessions, whichever store opens it first", async () => {
+    for (const first of ["sessions", "runs"] as const) {
+      const path = v2File();
+      const before = rawMessages(path);
+      const early = first === "runs" ? createSqliteRunStore(path) : undefined;
+      const sessions = createSqliteSessionStore(path);
+      const runs = early ?? createSqliteRunStore(path);
+      expect(await exportText(sessions)).toBe(expectedExport);
+      await runs.create({ id: "run-1", sessionId: "tokyo", background: true, request: "{}", owner: "replica-a", leaseMs: 60_000, events: [{ type: "run.started", data: "{}" }] });
+      const commit = { expectedVersion: 2, messages: [{ role: "user" as const, content: "and Rome?" }], maxMessages: 200, runId: "run-1" };
+      expect(await sessions.commitTurn("tokyo", commit)).toEqual({ ok: true, version: 3 });
+      expect(await sessions.commitTurn("tokyo", commit)).toEqual({ ok: true, version: 3 });
+      await sessions.close();
+      await runs.close();
+
+      const added = (row: unknown) => (row as { session_id: string; seq: number }).session_id === "tokyo" && (row as { seq: number }).seq === 8;
+      expect(rawMessages(path).filter((row) => !added(row))).toEqual(before);
+      const db = new Database(path, { readonly: true });
+      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 3 });
+      expect(db.query("SELECT version FROM schema_version ORDER BY version").all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+      expect(db.query("SELECT id, version, last_run_id FROM sessions ORDER BY id").all()).toEqual([
+        { id: "chat-7", version: 1, last_run_id: null },
+        { id: "tokyo", version: 3, last_run_id: "run-1" },
+        { id: "trimmed.session:1", version: 5, last_run_id: null },
+      ]);
+      expect(db.query("SELECT run_id, seq, type FROM run_events").all()).toEqual([{ run_id: "run-1", seq: 1, type: "run.started" }]);
+      db.close();
+    }
+  });
+
+  it.skipIf(!pg)("upgrade a schema-2 Postgres database to schema 3 keeping its sessions", async () => {
+    const url = await freshDatabase(pg!);
+    const sql = new SQL(url, { max: 1 });
+    try {
+      await migratePostgres(sql, "test", Date.now, postgresMigrations.slice(0, 2));
+      // Sessions as a schema-2 skiff stored them.
+      for await (const session of fixtureSessions()) {
+        await sql`INSERT INTO skiff_sessions (id, version, created_at, updated_at) VALUES (${session.id}, ${session.version}, ${session.createdAt}, ${session.updatedAt})`;
+        for (const [index, message] of session.messages.entries()) {
+          await sql`INSERT INTO skiff_messages (session_id, seq, role, body) VALUES (${session.id}, ${index + 1}, ${message.role}, ${JSON.stringify(message)})`;
+        }
+      }
+      // The run store opens the database first: it migrates it as the session store would.
+      const runs = await createPostgresRunStore(url);
+      const sessions = await createPostgresSessionStore(url);
+      try {
+        expect(await exportText(sessions)).toBe(expectedExport);
+        await runs.create({ id: "run-1", sessionId: "tokyo", background: true, request: "{}", owner: "replica-a", leaseMs: 60_000 });
+        const commit = { expectedVersion: 2, messages: [{ role: "user" as const, content: "and Rome?" }], maxMessages: 200, runId: "run-1" };
+        expect(await sessions.commitTurn("tokyo", commit)).toEqual({ ok: true, version: 3 });
+        expect(await sessions.commitTurn("tokyo", commit)).toEqual({ ok: true, version: 3 });
+        expect((await runs.get("run-1"))?.sessionId).toBe("tokyo");
+      } finally {
+        await sessions.close();
+        await runs.close();
+      }
+      expect(await sql`SELECT version FROM skiff_schema_version ORDER BY version`).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+      expect(await sql`SELECT id, version, last_run_id FROM skiff_sessions ORDER BY id COLLATE "C"`).toEqual([
+        { id: "chat-7", version: 1, last_run_id: null },
+        { id: "tokyo", version: 3, last_run_id: "run-1" },
+        { id: "trimmed.session:1", version: 5, last_run_id: null },
+      ]);
+    } finally {
+      await sql.close();
     }
   });
 

@@ -26,13 +26,14 @@ describe("createSqliteSessionStore", () => {
 
     const db = new Database(path, { readonly: true });
     expect(db.query("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" });
-    expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 2 });
+    expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 3 });
     expect(db.query("SELECT version, description FROM schema_version ORDER BY version").all()).toEqual([
       { version: 1, description: "sessions and their messages" },
       { version: 2, description: "index sessions by last update, for the session_ttl sweep" },
+      { version: 3, description: "runs and their events (the run journal); sessions remember the run that committed their last turn" },
     ]);
     expect(db.query("SELECT * FROM sessions").all()).toEqual([
-      { id: "chat-1", version: 1, created_at: 1_700_000_000_000, updated_at: 1_700_000_000_000 },
+      { id: "chat-1", version: 1, created_at: 1_700_000_000_000, updated_at: 1_700_000_000_000, last_run_id: null },
     ]);
     expect(db.query("SELECT seq, role, body FROM messages ORDER BY seq").all()).toEqual([
       { seq: 1, role: "user", body: '{"role":"user","content":"what is 2+2?"}' },
@@ -75,7 +76,7 @@ describe("createSqliteSessionStore", () => {
     db.exec("PRAGMA user_version = 99");
     db.close();
     expect(() => createSqliteSessionStore(path)).toThrow(
-      `the session database ${path} has schema version 99, but this skiff only knows versions up to 2: a newer skiff has migrated it.`,
+      `the session database ${path} has schema version 99, but this skiff only knows versions up to 3: a newer skiff has migrated it.`,
     );
   });
 });
