@@ -18,6 +18,9 @@ import { type RunningServer, serve } from "./server/serve.ts";
 import { shutdownGracefully } from "./server/shutdown.ts";
 import { boundSessionStore, parseSessionsSpec, type SessionStore, startSessionSweeper, type Sweeper } from "./sessions/index.ts";
 import { openSessionStore } from "./sessions/open-store.ts";
+import type { ExecutorCounters } from "./runs/executor.ts";
+import { openRunStore } from "./runs/open-run-store.ts";
+import type { RunStore } from "./runs/run-store.ts";
 import { buildRuntime, type Runtime } from "./wire.ts";
 
 export interface ServeCommandOptions {
@@ -44,12 +47,23 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
   const spec = parseSessionsSpec(settings.sessions, "sqlite", { env: secrets.env, cwd: options.cwd });
 
   const store = await openSessionStore(spec);
+  // Runs live beside the sessions: the same SQLite file or Postgres database (memory: not durable).
+  let runStore: RunStore;
+  try {
+    runStore = await openRunStore(spec);
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
+  }
+  const runSweeper = settings.runs_retention ? startRunSweeper(runStore, settings.runs_retention, logger) : undefined;
   // The sweep and the final close wait for the store no longer than requests do (the app bounds its own calls).
   const boundedStore = boundSessionStore(store, { timeoutMs: settings.store_timeout });
   const sweeper = startSweeper(boundedStore, settings.session_ttl, logger);
   const closeStore = async () => {
     await sweeper?.stop();
+    await runSweeper?.stop();
     await boundedStore.close();
+    await runStore.close();
   };
   let runtime: Awaited<ReturnType<typeof buildRuntime>>;
   try {
@@ -73,6 +87,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     tools: runtime.tools,
     tracer: runtime.tracer,
     store,
+    runStore,
     runs,
     limits: runLimits(config),
     settings: {
@@ -81,12 +96,14 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
       maxHistoryMessages: settings.max_history_messages,
       bodyTimeoutMs: settings.body_timeout,
       storeTimeoutMs: settings.store_timeout,
+      runLeaseMs: settings.run_lease,
     },
     system: config.system,
     logger,
     ...(token === undefined ? {} : { authToken: token }),
     ...(price === undefined ? {} : { price }),
-    extraMetrics: () => `${runtime.metrics?.renderPrometheus() ?? ""}${droppedSpansMetric(runtime.droppedSpans?.() ?? 0)}`,
+    extraMetrics: () =>
+      `${runtime.metrics?.renderPrometheus() ?? ""}${droppedSpansMetric(runtime.droppedSpans?.() ?? 0)}${runCountersMetric(app.executor.counters)}`,
   });
 
   let server: RunningServer;
@@ -108,6 +125,8 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     model: runtime.model.name,
     tools: runtime.tools.length,
     sessions: store.description,
+    replica: app.executor.replica,
+    durable_runs: runStore.durable,
     auth: token === undefined ? "none" : "bearer",
     max_concurrent: settings.max_concurrent,
     backlog: "backlog" in server.backlog ? server.backlog.backlog : bunListenBacklog,
@@ -124,6 +143,8 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
       logger,
       hurry,
       cleanup: [
+        // After the drain: runs still going were aborted and gave their leases back by now.
+        ["run executor", async () => app.executor.stop()],
         ["gc pacer", async () => stopGcPacer()],
         ["telemetry", runtime.shutdown],
         ["session store", closeStore],
@@ -174,6 +195,34 @@ function droppedSpansMetric(dropped: number): string {
     "# HELP skiff_otel_spans_dropped_total Spans not exported because the export queue (otel.max_queue_size) was full.",
     "# TYPE skiff_otel_spans_dropped_total counter",
     `skiff_otel_spans_dropped_total ${dropped}`,
+    "",
+  ].join("\n");
+}
+
+/** The runs_retention sweep: finished runs and their events go once they are older than the retention. */
+function startRunSweeper(store: RunStore, retentionMs: number, logger: Logger): Sweeper {
+  return startSessionSweeper(
+    { deleteExpired: (before, limit) => store.deleteFinished(before, limit) },
+    {
+      ttlMs: retentionMs,
+      onSwept: (count) => logger.log("info", "finished runs removed", { count, runs_retention_ms: retentionMs }),
+      onError: (error) => logger.log("warn", "run retention sweep failed; retrying next interval", { error_code: errorCodeOf(error) }),
+    },
+  );
+}
+
+/** Durable-run counters for /metrics. */
+function runCountersMetric(counters: ExecutorCounters): string {
+  return [
+    "# HELP skiff_runs_recovered_total Runs this replica resumed from the journal of an attempt whose replica stopped.",
+    "# TYPE skiff_runs_recovered_total counter",
+    `skiff_runs_recovered_total ${counters.runsRecovered}`,
+    "# HELP skiff_run_leases_lost_total Runs this replica stopped because another replica took over their lease.",
+    "# TYPE skiff_run_leases_lost_total counter",
+    `skiff_run_leases_lost_total ${counters.leasesLost}`,
+    "# HELP skiff_run_journal_writes_total Writes of run events (journal entries and final results) by this replica.",
+    "# TYPE skiff_run_journal_writes_total counter",
+    `skiff_run_journal_writes_total ${counters.journalWrites}`,
     "",
   ].join("\n");
 }

@@ -3,6 +3,8 @@ import type { RunResult } from "./result.ts";
 
 /** What the loop reports while it runs; the CLI prints these and the server streams them. */
 export type AgentEvent =
+  /** The run's span started: its trace id (undefined when not traced), for journals and logs. */
+  | { readonly type: "run.started"; readonly traceId: string | undefined }
   | { readonly type: "step.started"; readonly step: number }
   | { readonly type: "model.delta"; readonly step: number; readonly text: string }
   | {

@@ -203,6 +203,7 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
   });
   const run = new RunContext(options, index, signal, deadline, span, safeEmitter(options.onEvent), now, runStart);
   const journalled = resume?.point.steps ?? [];
+  run.emit({ type: "run.started", traceId: span.traceId });
 
   try {
     for (let step = 1; ; step++) {

@@ -1,3 +1,4 @@
+import type { RunExecutor } from "../runs/executor.ts";
 import { bearerCheck } from "./auth.ts";
 import { type AppContext, createContext, type RequestInfo } from "./context.ts";
 import type { AppDeps } from "./deps.ts";
@@ -5,12 +6,15 @@ import { HttpError } from "./http-error.ts";
 import { errorCodeOf } from "./run-errors.ts";
 import { postChatCompletion } from "./routes/chat-completions.ts";
 import { getModel, getTools, healthz, listModels, metrics, readyz } from "./routes/info.ts";
+import { cancelRunObject, getRunEvents, getRunObject } from "./routes/run-objects.ts";
 import { postRun } from "./routes/runs.ts";
 import { deleteSession, getSession } from "./routes/sessions.ts";
 
 /** The service as a plain fetch handler; `serve.ts` hands it to Bun.serve, tests call it directly. */
 export interface App {
   readonly fetch: (req: Request) => Promise<Response>;
+  /** Durable runs on this replica (started with the app; `stop()` it at shutdown, after the drain). */
+  readonly executor: RunExecutor;
 }
 
 type Handler = (ctx: AppContext, req: Request, info: RequestInfo, param: string) => Response | Promise<Response>;
@@ -41,6 +45,13 @@ const paramRoutes: readonly (readonly [string, Route])[] = [
     },
   ],
   ["/v1/models/", { route: "/v1/models/{id}", methods: { GET: (_ctx, _req, _info, id) => getModel(id) } }],
+  ["/v1/runs/", { route: "/v1/runs/{id}", methods: { GET: (ctx, _req, _info, id) => getRunObject(ctx, id) } }],
+];
+
+/** Routes of one path parameter followed by a fixed last segment, keyed by that segment. */
+const paramSuffixRoutes: readonly (readonly [prefix: string, suffix: string, Route])[] = [
+  ["/v1/runs/", "/events", { route: "/v1/runs/{id}/events", methods: { GET: getRunEvents } }],
+  ["/v1/runs/", "/cancel", { route: "/v1/runs/{id}/cancel", methods: { POST: (ctx, _req, _info, id) => cancelRunObject(ctx, id) } }],
 ];
 
 /**
@@ -53,6 +64,7 @@ const paramRoutes: readonly (readonly [string, Route])[] = [
  */
 export function createApp(deps: AppDeps): App {
   const ctx = createContext(deps);
+  ctx.executor.start();
   const checkAuth = deps.authToken === undefined ? undefined : bearerCheck(deps.authToken);
 
   const handle = async (req: Request, path: string, info: RequestInfo): Promise<Response> => {
@@ -74,6 +86,7 @@ export function createApp(deps: AppDeps): App {
   };
 
   return {
+    executor: ctx.executor,
     async fetch(req) {
       const started = performance.now();
       const path = pathOf(req.url);
@@ -96,17 +109,29 @@ export function createApp(deps: AppDeps): App {
 function findRoute(path: string): { route: Route; param: string } | undefined {
   const exact = exactRoutes.get(path);
   if (exact) return { route: exact, param: "" };
+  for (const [prefix, suffix, route] of paramSuffixRoutes) {
+    if (!path.startsWith(prefix) || !path.endsWith(suffix)) continue;
+    const raw = path.slice(prefix.length, path.length - suffix.length);
+    if (raw === "" || raw.includes("/")) continue;
+    const param = decodeParam(raw);
+    return param === undefined ? undefined : { route, param };
+  }
   for (const [prefix, route] of paramRoutes) {
     if (!path.startsWith(prefix)) continue;
     const raw = path.slice(prefix.length);
     if (raw === "" || raw.includes("/")) return undefined;
-    try {
-      return { route, param: decodeURIComponent(raw) };
-    } catch {
-      return undefined;
-    }
+    const param = decodeParam(raw);
+    return param === undefined ? undefined : { route, param };
   }
   return undefined;
+}
+
+function decodeParam(raw: string): string | undefined {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The path of a request URL, without building a URL object. */

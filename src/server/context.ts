@@ -1,3 +1,8 @@
+import { hostname } from "node:os";
+import { RunExecutor } from "../runs/executor.ts";
+import { createMemoryRunStore } from "../runs/memory-runs.ts";
+import { executeBackground } from "./durable-runs.ts";
+import { errorCodeOf } from "./run-errors.ts";
 import { type BoundedSessionStore, boundSessionStore } from "../sessions/index.ts";
 import { noopTracer, type Tracer } from "../telemetry/tracer.ts";
 import type { AppDeps } from "./deps.ts";
@@ -21,11 +26,13 @@ export interface AppContext {
   readonly busySessions: Set<string>;
   readonly newId: () => string;
   readonly now: () => number;
+  /** Durable runs on this replica: leases, claims, cancels, and the run store. */
+  readonly executor: RunExecutor;
 }
 
 /** Fills in defaults once per app. */
 export function createContext(deps: AppDeps): AppContext {
-  return {
+  const base = {
     deps,
     tracer: deps.tracer ?? noopTracer,
     logger: deps.logger ?? silentLogger,
@@ -33,10 +40,37 @@ export function createContext(deps: AppDeps): AppContext {
     heartbeat: createHeartbeat(deps.settings.heartbeatMs ?? 10_000),
     store: boundSessionStore(deps.store, { timeoutMs: deps.settings.storeTimeoutMs ?? 10_000 }),
     bodyLimits: { maxBytes: deps.settings.maxBodyBytes, timeoutMs: deps.settings.bodyTimeoutMs ?? 30_000 },
-    busySessions: new Set(),
+    busySessions: new Set<string>(),
     newId: deps.newId ?? (() => `run_${crypto.randomUUID().replaceAll("-", "")}`),
     now: deps.now ?? Date.now,
   };
+  const replica = deps.replica ?? defaultReplicaName();
+  const leaseMs = deps.settings.runLeaseMs ?? 15_000;
+  const executor = new RunExecutor({
+    store: deps.runStore ?? createMemoryRunStore(),
+    replica,
+    leaseMs,
+    // Renewals well within the lease, and cancels from other replicas noticed within half a second.
+    tickMs: Math.min(500, Math.max(50, Math.floor(leaseMs / 3))),
+    takeSlot: () => {
+      const admission = deps.runs.admit(detached);
+      return typeof admission === "string" ? undefined : admission;
+    },
+    // Called only after this function has returned, when a run is claimed.
+    execute: (claimed) => executeBackground(context, claimed, replica),
+    warn: (message, error) => base.logger.log("warn", message, { error_code: error === undefined ? undefined : errorCodeOf(error) }),
+    now: base.now,
+  });
+  const context: AppContext = { ...base, executor };
+  return context;
+}
+
+/** The signal of a background run's slot: no client can go away, only shutdown aborts it. */
+const detached = new AbortController().signal;
+
+/** A name unique to this process: host, pid and a random suffix (pids repeat across restarts). */
+function defaultReplicaName(): string {
+  return `${hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
 }
 
 /** Per-request facts for the request's log line, filled in by the route as it learns them. */

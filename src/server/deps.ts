@@ -1,5 +1,6 @@
 import type { PriceFunction, RunLimits } from "../agent/index.ts";
 import type { Model } from "../model/model.ts";
+import type { RunStore } from "../runs/run-store.ts";
 import type { SessionStore } from "../sessions/index.ts";
 import type { Tracer } from "../telemetry/tracer.ts";
 import type { Tool } from "../tools/tool.ts";
@@ -12,6 +13,10 @@ export interface AppDeps {
   readonly model: Model;
   readonly tools: readonly Tool[];
   readonly store: SessionStore;
+  /** Where runs and their events are kept (default: in memory, not durable). */
+  readonly runStore?: RunStore;
+  /** This process's name in run leases and events (default: host, pid and a random suffix). */
+  readonly replica?: string;
   /** Admission (max_concurrent) and shutdown state, shared with whoever drives shutdown. */
   readonly runs: RunTracker;
   /** The configured limits; a request may lower max_steps and choose its timeout up to maxTimeoutMs. */
@@ -47,4 +52,6 @@ export interface ServerSettings {
   readonly storeTimeoutMs?: number;
   /** How often an open event stream gets a keep-alive comment, in ms (default 10 s). */
   readonly heartbeatMs?: number;
+  /** How long a replica's claim on a run lasts unless renewed, in ms (default 15 s). */
+  readonly runLeaseMs?: number;
 }

@@ -1,10 +1,14 @@
-import { type AgentEventListener, type RunResult, runAgent } from "../agent/index.ts";
+import { type AgentEvent, type AgentEventListener, type RunResult, runAgent } from "../agent/index.ts";
+import { runEvent } from "../runs/journal-codec.ts";
+import type { LocalRun } from "../runs/executor.ts";
+import { RunStoreError } from "../runs/run-store.ts";
 import type { Message } from "../model/messages.ts";
 import { SessionStoreError, type StoredSession } from "../sessions/index.ts";
 import type { AppContext, RequestInfo } from "./context.ts";
 import { HttpError } from "./http-error.ts";
 import type { RunOutcome } from "./metrics.ts";
 import type { SseChannel } from "./sse.ts";
+import { type Durability, encodeRunRequest, runFinalOf } from "./durable-runs.ts";
 import { clientClosedStatus, describeRunFailure, errorCodeOf, type RunFailure, type RunIds, runJson, storeUnavailable } from "./run-errors.ts";
 
 /** One run as a route asks for it. */
@@ -80,11 +84,27 @@ export async function prepareRun(ctx: AppContext, clientSignal: AbortSignal, job
     }
   }
 
+  // With a durable store the run is journalled too, so GET /v1/runs/{id} answers for it from any
+  // replica; it still ends when its client goes away (only background runs outlive a request).
+  let local: LocalRun | undefined;
+  if (ctx.executor.store.durable) {
+    try {
+      local = await beginJournal(ctx, job, ids, session?.version ?? 0);
+    } catch (error) {
+      if (sessionId !== undefined) ctx.busySessions.delete(sessionId);
+      admission.release();
+      throw error;
+    }
+  }
+
   return {
     ids,
     async run(onEvent) {
       try {
-        return await execute(ctx, job, ids, session, admission.signal, info, onEvent);
+        const signal = local ? AbortSignal.any([admission.signal, local.signal]) : admission.signal;
+        const end = await execute(ctx, job, ids, session, signal, info, onEvent, local && { journal: local.journal });
+        if (local) await finishJournal(ctx, local, ids, end);
+        return end;
       } finally {
         if (sessionId !== undefined) ctx.busySessions.delete(sessionId);
         admission.release();
@@ -93,7 +113,36 @@ export async function prepareRun(ctx: AppContext, clientSignal: AbortSignal, job
   };
 }
 
-async function execute(
+/** Creates the run's record, claimed by this replica, and notes its start. */
+async function beginJournal(ctx: AppContext, job: RunJob, ids: RunIds, sessionVersion: number): Promise<LocalRun> {
+  try {
+    const local = await ctx.executor.begin({ id: ids.id, sessionId: ids.sessionId, background: false, request: encodeRunRequest(job, runTimeoutMs(ctx, job)) });
+    local.journal.note([runEvent("run.started", { attempt: 1, replica: ctx.executor.replica, session_version: sessionVersion })]);
+    return local;
+  } catch (error) {
+    if (!(error instanceof RunStoreError)) throw error;
+    throw new HttpError(503, "service_unavailable", "the run store failed while recording this run (see the server log); retry in a moment", {
+      headers: { "retry-after": "5" },
+      cause: error,
+    });
+  }
+}
+
+/** Stores how a foreground run ended; the client has its answer already, so trouble is only logged. */
+async function finishJournal(ctx: AppContext, local: LocalRun, ids: RunIds, end: RunEnd): Promise<void> {
+  try {
+    await local.finish(runFinalOf(ids, end));
+  } catch (error) {
+    ctx.logger.log("warn", "could not record how a run ended", { run_id: ids.id, error_code: errorCodeOf(error) });
+  }
+}
+
+/**
+ * Runs the agent for an admitted run with its session loaded, then saves the turn. With
+ * `durability`, every model response and tool call is journalled and an earlier attempt's journal
+ * is continued from.
+ */
+export async function execute(
   ctx: AppContext,
   job: RunJob,
   ids: RunIds,
@@ -101,6 +150,7 @@ async function execute(
   signal: AbortSignal,
   info: RequestInfo,
   onEvent: AgentEventListener | undefined,
+  durability?: Durability,
 ): Promise<RunEnd> {
   const { deps } = ctx;
   const messages: Message[] = [];
@@ -122,7 +172,8 @@ async function execute(
       signal,
       tracer: ctx.tracer,
       stream: job.stream,
-      ...(onEvent === undefined ? {} : { onEvent }),
+      ...(durability ? { journal: durability.journal, onEvent: journalEvents(durability, onEvent) } : onEvent === undefined ? {} : { onEvent }),
+      ...(durability?.resume === undefined ? {} : { resume: durability.resume }),
       ...(ids.sessionId === undefined ? {} : { conversationId: ids.sessionId }),
       ...(job.traceparent === undefined ? {} : { traceparent: job.traceparent }),
       ...(deps.price === undefined ? {} : { price: deps.price }),
@@ -132,7 +183,7 @@ async function execute(
     info.outcome = outcome;
     ctx.metrics.recordRun(outcome, result);
     if (ids.sessionId === undefined) return { ok: true, result, outcome };
-    const unsaved = await saveTurn(ctx, ids, session?.version ?? 0, job.input, result, deadline);
+    const unsaved = await saveTurn(ctx, ids, session?.version ?? 0, job.input, result, deadline, durability !== undefined);
     if (unsaved && unsaved.http.status >= 500) info.errorCode = errorCodeOf(unsaved.http.cause);
     return unsaved ? { ok: false, failure: unsaved } : { ok: true, result, outcome };
   } catch (error) {
@@ -146,7 +197,7 @@ async function execute(
 }
 
 /** The run's timeout: the request's, else the configured one, never above server.max_timeout. */
-function runTimeoutMs(ctx: AppContext, job: RunJob): number {
+export function runTimeoutMs(ctx: AppContext, job: Pick<RunJob, "timeoutMs">): number {
   const { limits, settings } = ctx.deps;
   return job.timeoutMs ?? Math.min(limits.timeoutMs || settings.maxTimeoutMs, settings.maxTimeoutMs);
 }
@@ -169,6 +220,7 @@ async function saveTurn(
   input: readonly Message[],
   result: RunResult,
   deadline: number,
+  journalled: boolean,
 ): Promise<RunFailure | undefined> {
   const sessionId = ids.sessionId!;
   // System messages sent with a turn instruct that turn only; the session keeps the conversation.
@@ -179,6 +231,8 @@ async function saveTurn(
       expectedVersion: version,
       messages: turn,
       maxMessages: ctx.deps.settings.maxHistoryMessages,
+      // A journalled run resumed after a crash may find its turn already saved: then it is not saved twice.
+      ...(journalled ? { runId: ids.id } : {}),
     });
     if (saved.ok) return undefined;
     const http = new HttpError(409, "conflict_error", `session "${sessionId}" was changed by another request while this run went on; this turn was not saved (its answer is in "partial")`, {
@@ -203,3 +257,12 @@ async function saveTurn(
   }
 }
 
+/** Passes the loop's events on, and journals step starts (nobody waits for them) and the trace id. */
+function journalEvents(durability: Durability, onEvent: AgentEventListener | undefined): AgentEventListener {
+  const { journal } = durability;
+  return (event: AgentEvent) => {
+    if (event.type === "step.started") journal.note([runEvent("step.started", { step: event.step })]);
+    else if (event.type === "run.started" && event.traceId !== undefined && durability.resume === undefined) journal.recordTraceId(event.traceId);
+    onEvent?.(event);
+  };
+}

@@ -20,11 +20,13 @@ export interface RunRequest {
   readonly input: readonly Message[];
   readonly sessionId: string | undefined;
   readonly stream: boolean;
+  /** Detached from the request: answered 202 at once, executed by whichever replica has room. */
+  readonly background: boolean;
   readonly maxSteps: number | undefined;
   readonly timeoutMs: number | undefined;
 }
 
-const fields = ["input", "session_id", "stream", "max_steps", "timeout"];
+const fields = ["input", "session_id", "stream", "background", "max_steps", "timeout"];
 
 const runBody = z.strictObject({
   // Checked by parseInput, which knows both accepted forms.
@@ -34,6 +36,7 @@ const runBody = z.strictObject({
     .regex(sessionIdPattern, sessionIdRule)
     .optional(),
   stream: z.boolean().optional(),
+  background: z.boolean().optional(),
   max_steps: z.number().int().min(1).optional(),
   timeout: z.union([z.number(), z.string()], { error: 'expected seconds (a number) or a duration such as "30s" or "2m"' }).optional(),
 });
@@ -46,10 +49,14 @@ export function parseRunRequest(body: unknown, bounds: RequestBounds): RunReques
   if (value.max_steps !== undefined && value.max_steps > bounds.maxSteps) {
     throw badRequest(`max_steps: ${value.max_steps} is above the server's max_steps of ${bounds.maxSteps}; ask for ${bounds.maxSteps} or fewer`, "max_steps");
   }
+  if (value.background === true && value.stream === true) {
+    throw badRequest('background: a background run is answered at once with its id; follow it with GET /v1/runs/{id}/events instead of "stream": true', "background");
+  }
   return {
     input: parseInput(value.input),
     sessionId: value.session_id,
     stream: value.stream ?? false,
+    background: value.background ?? false,
     maxSteps: value.max_steps,
     timeoutMs: value.timeout === undefined ? undefined : parseTimeout(value.timeout, bounds.maxTimeoutMs),
   };

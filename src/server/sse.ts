@@ -3,8 +3,11 @@ const ping = encoder.encode(": ping\n\n");
 
 /** One open `text/event-stream` response. Writes after the client has gone are dropped. */
 export interface SseChannel {
-  /** Sends one event; `data` is one line of JSON. Without `event` the client sees a plain message. */
-  send(data: string, event?: string): void;
+  /**
+   * Sends one event; `data` is one line of JSON. Without `event` the client sees a plain message;
+   * `id` becomes the SSE `id:` a client resumes after (Last-Event-ID).
+   */
+  send(data: string, event?: string, id?: number): void;
   /** Ends the stream. */
   close(): void;
   /** False once closed by us or cancelled by the client. */
@@ -58,9 +61,10 @@ export function openSse(
     get open() {
       return open;
     },
-    send(data: string, event?: string) {
+    send(data: string, event?: string, id?: number) {
       if (!open) return;
-      controller.enqueue(encoder.encode(event === undefined ? `data: ${data}\n\n` : `event: ${event}\ndata: ${data}\n\n`));
+      const head = `${id === undefined ? "" : `id: ${id}\n`}${event === undefined ? "" : `event: ${event}\n`}`;
+      controller.enqueue(encoder.encode(`${head}data: ${data}\n\n`));
     },
     ping() {
       if (open) controller.enqueue(ping);

@@ -35,7 +35,7 @@ export function sweepIntervalFor(ttlMs: number): number {
 }
 
 /** Starts sweeping `store`; call `stop()` before closing it. */
-export function startSessionSweeper(store: SessionStore, options: SweeperOptions): Sweeper {
+export function startSessionSweeper(store: Pick<SessionStore, "deleteExpired">, options: SweeperOptions): Sweeper {
   const now = options.now ?? Date.now;
   let running: Promise<void> | undefined;
   let stopped = false;

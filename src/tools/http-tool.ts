@@ -95,6 +95,7 @@ export function createHttpTool(entry: HttpToolEntry, options: HttpToolOptions): 
     type: "extension",
     source: "http",
     parallel: entry.parallel,
+    ...(entry.idempotent ? { idempotent: true } : {}),
     // The tool always enforces its deadline (entry timeout, else tool_timeout), so the loop need not,
     // and everything it waits on takes the signal.
     timeoutMs,

@@ -3,7 +3,7 @@ import { ModelError } from "../../src/errors.ts";
 import { calcTool } from "../../src/tools/builtin/calc.ts";
 import type { Tracer } from "../../src/telemetry/tracer.ts";
 import { noopTracer } from "../../src/telemetry/tracer.ts";
-import { call, scriptedModel } from "../fakes/scripted-model.ts";
+import { call, latch, scriptedModel } from "../fakes/scripted-model.ts";
 import { errorOf, readSse, request, slowTool, testApp, token } from "./helpers.ts";
 
 const question = "What time is it in Tokyo, and what is 17*23?";
@@ -139,7 +139,7 @@ describe("POST /v1/runs errors", () => {
     await bad({}, { param: "input", message: /input is required/ });
     await bad({ input: "" }, { param: "input", message: /empty/ });
     await bad({ input: 42 }, { param: "input", message: /string or an array of chat messages/ });
-    await bad({ input: "hi", bogus: 1 }, { param: "bogus", message: /unknown field "bogus"; the fields are input, session_id, stream, max_steps, timeout/ });
+    await bad({ input: "hi", bogus: 1 }, { param: "bogus", message: /unknown field "bogus"; the fields are input, session_id, stream, background, max_steps, timeout/ });
     await bad({ input: [{ role: "robot", content: "x" }] }, { param: "input[0].role", message: /role must be one of "system", "developer", "user", "assistant", "tool"/ });
     await bad({ input: [{ role: "user", content: [{ type: "image_url", image_url: {} }] }] }, { param: "input[0].content", message: /images and audio are not supported/ });
     await bad({ input: [{ role: "tool", content: "x" }] }, { param: "input[0].tool_call_id", message: /is required/ });
@@ -205,27 +205,31 @@ describe("POST /v1/runs errors", () => {
   });
 
   it("answers 409 to a second run on a busy session, and lets it in once the first is done", async () => {
-    const model = scriptedModel([{ text: "first", delayMs: 200 }, { text: "second" }]);
+    const release = latch();
+    const model = scriptedModel([{ text: "first", until: release.promise }, { text: "second" }]);
     const { app } = testApp({ model });
     const first = app.fetch(request("POST", "/v1/runs", { input: "a", session_id: "busy" }));
-    await Bun.sleep(50);
+    await model.started(1);
     const second = await app.fetch(request("POST", "/v1/runs", { input: "b", session_id: "busy" }));
     expect(second.status).toBe(409);
     expect(await errorOf(second)).toMatchObject({ type: "conflict_error", param: "session_id" });
+    release.open();
     expect((await first).status).toBe(200);
     expect((await app.fetch(request("POST", "/v1/runs", { input: "c", session_id: "busy" }))).status).toBe(200);
   });
 
   it("answers 429 with Retry-After over max_concurrent", async () => {
-    const model = scriptedModel([{ text: "slow", delayMs: 300 }, { text: "next" }]);
+    const release = latch();
+    const model = scriptedModel([{ text: "slow", until: release.promise }, { text: "next" }]);
     const { app, runs } = testApp({ model, maxConcurrent: 1 });
     const first = app.fetch(request("POST", "/v1/runs", { input: "a" }));
-    await Bun.sleep(50);
+    await model.started(1);
     expect(runs.size).toBe(1);
     const refused = await app.fetch(request("POST", "/v1/runs", { input: "b" }));
     expect(refused.status).toBe(429);
     expect(refused.headers.get("retry-after")).toBe("1");
     expect((await errorOf(refused)).message).toMatch(/limit of 1 runs at once \(server\.max_concurrent\)/);
+    release.open();
     expect((await first).status).toBe(200);
     expect(runs.size).toBe(0);
   });
@@ -273,7 +277,7 @@ describe("POST /v1/runs errors", () => {
     const { app, runs, logs } = testApp({ model, tools: [slow] });
     const client = new AbortController();
     const pending = app.fetch(request("POST", "/v1/runs", { input: "hi" }, { signal: client.signal }));
-    await Bun.sleep(50);
+    await slow.running;
     expect(slow.started).toBe(1);
     client.abort();
     const res = await pending;
@@ -293,8 +297,7 @@ describe("POST /v1/runs errors", () => {
     const decoder = new TextDecoder();
     while (!seen.join("").includes("tool.started")) seen.push(decoder.decode((await reader.read()).value));
     await reader.cancel();
-    const deadline = Date.now() + 5000;
-    while (runs.size > 0 && Date.now() < deadline) await Bun.sleep(10);
+    expect(await runs.idle(5_000)).toBe(true);
     expect(slow.aborted).toBe(1);
     expect(runs.size).toBe(0);
   });

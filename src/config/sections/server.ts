@@ -64,6 +64,20 @@ export const serverSection = z
       commands: [...serve, "chat", "sessions"],
       help: "memory | sqlite:PATH | postgres://… (serve default: sqlite under $STATE_DIRECTORY or ./skiff.db)",
     }),
+    run_lease: duration("15s", {
+      flag: "run-lease",
+      commands: serve,
+      help: "How long a replica's claim on a run lasts unless renewed; a run whose replica died is resumed by another after this",
+      zeroRefused: "a run's claim would expire at once and every replica would take it over",
+    }),
+    runs_retention: duration("7d", {
+      flag: "runs-retention",
+      commands: serve,
+      help: "Delete finished runs and their events this long after they finished",
+      zero: "keep forever",
+      // Compared with the time a run finished, not a timer.
+      max: 36_500 * 86_400_000,
+    }),
     session_ttl: optionalDuration({
       flag: "session-ttl",
       commands: [...serve, "chat"],

@@ -25,6 +25,8 @@ export const httpToolEntry = z.strictObject({
   timeout: optionalDuration({ help: "This tool's timeout (default: tool_timeout)", zero: "no limit" }),
   max_response: size("1MiB", { help: "Largest response body read" }),
   parallel: z.boolean().default(true),
+  /** Safe to call twice (GET, PUT of a whole value): a durable run re-runs an interrupted call. */
+  idempotent: z.boolean().default(false),
   max_concurrent: z.number().int().min(1).optional(),
 });
 
@@ -39,6 +41,8 @@ export const commandToolEntry = z.strictObject({
   timeout: optionalDuration({ help: "This tool's timeout (default: tool_timeout)", zero: "no limit" }),
   max_output: size("64KiB", { help: "Most stdout/stderr bytes kept" }),
   parallel: z.boolean().default(true),
+  /** Safe to run twice: a durable run re-runs an interrupted call. */
+  idempotent: z.boolean().default(false),
   max_concurrent: z.number().int().min(1).optional(),
 });
 

@@ -1,10 +1,13 @@
 import type { AgentEvent } from "../../agent/index.ts";
 import type { AppContext, RequestInfo } from "../context.ts";
-import { clientGone, prepareRun } from "../execute-run.ts";
-import { badRequest } from "../http-error.ts";
+import { clientGone, prepareRun, runTimeoutMs } from "../execute-run.ts";
+import { RunStoreError, type RunRecord } from "../../runs/run-store.ts";
+import { encodeRunRequest } from "../durable-runs.ts";
+import { badRequest, HttpError } from "../http-error.ts";
+import { runObjectJson } from "./run-objects.ts";
 import { readJsonBody } from "../read-body.ts";
 import { clientClosedStatus, runJson } from "../run-errors.ts";
-import { parseRunRequest } from "../run-request.ts";
+import { parseRunRequest, type RunRequest } from "../run-request.ts";
 import { openSse, type SseChannel } from "../sse.ts";
 import { traceparentOf } from "../trace-context.ts";
 
@@ -20,6 +23,7 @@ export async function postRun(ctx: AppContext, req: Request, info: RequestInfo):
   if (request.input.at(-1)?.role !== "user") {
     throw badRequest('input: the last message must be from the user (role "user"); skiff answers it', "input");
   }
+  if (request.background) return submitBackground(ctx, request, traceparentOf(req), info);
   // A stream's reader can also cancel it; that too stops the run.
   const streamGone = request.stream ? new AbortController() : undefined;
   const prepared = await prepareRun(
@@ -50,6 +54,35 @@ export async function postRun(ctx: AppContext, req: Request, info: RequestInfo):
       channel.close();
     });
   return response;
+}
+
+/**
+ * A background run: stored, then executed here when a slot is free or by whichever replica has
+ * room first. Answered 202 with its id at once; it does not end when this request does.
+ */
+async function submitBackground(ctx: AppContext, request: RunRequest, traceparent: string | undefined, info: RequestInfo): Promise<Response> {
+  if (ctx.deps.runs.draining) {
+    throw new HttpError(503, "service_unavailable", "the server is shutting down and takes no new runs; retry on another instance or after the restart", {
+      headers: { "retry-after": "5", connection: "close" },
+    });
+  }
+  const id = ctx.newId();
+  info.runId = id;
+  info.sessionId = request.sessionId;
+  const job = { ...request, traceparent };
+  const timeoutMs = runTimeoutMs(ctx, request);
+  let record: RunRecord;
+  try {
+    record = await ctx.executor.submit({ id, sessionId: request.sessionId, background: true, request: encodeRunRequest(job, timeoutMs) });
+  } catch (error) {
+    if (!(error instanceof RunStoreError)) throw error;
+    throw new HttpError(503, "service_unavailable", "the run store failed while recording this run (see the server log); retry in a moment", {
+      headers: { "retry-after": "5" },
+      cause: error,
+    });
+  }
+  info.outcome = "accepted";
+  return Response.json(runObjectJson(record), { status: 202, headers: { "x-skiff-run-id": id, location: `/v1/runs/${id}` } });
 }
 
 /** The loop's progress events, in the API's snake_case. The final event is sent after the turn is saved. */

@@ -5,6 +5,7 @@ import { evaluateArithmetic, maxExpressionLength } from "./arithmetic.ts";
 /** Exact arithmetic for the model, which is unreliable at multiplying in its head. */
 export const calcTool = defineTool({
   name: "calc",
+  idempotent: true,
   description:
     "Evaluate an arithmetic expression exactly. Supports + - * / % ^ (power), parentheses, decimals and 1e3 notation.",
   input: z.object({

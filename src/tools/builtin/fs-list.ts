@@ -20,6 +20,7 @@ const maxEntries = 1000;
 export function createFsListTool({ root }: { readonly root: FsRoot }) {
   return defineTool({
     name: "fs_list",
+    idempotent: true,
     description: "List a directory under the tool root: names, types and sizes. Paths are relative to the root.",
     input: z.object({
       path: z.string().default(".").describe('Directory relative to the root; "." is the root itself'),

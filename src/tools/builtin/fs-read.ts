@@ -22,6 +22,7 @@ export interface FsReadOptions {
 export function createFsReadTool({ root, maxBytes }: FsReadOptions) {
   return defineTool({
     name: "fs_read",
+    idempotent: true,
     description: `Read a text file under the tool root. Paths are relative to the root. Returns at most ${formatSize(maxBytes)} per call; use offset to read further.`,
     input: z.object({
       path: z.string().describe('File path relative to the root, e.g. "notes/todo.md"'),

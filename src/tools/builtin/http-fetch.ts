@@ -50,6 +50,7 @@ export function createHttpFetchTool(options: HttpFetchOptions) {
   };
   return defineTool({
     name: "http_fetch",
+    idempotent: true,
     description:
       "Fetch a public web page or API over http(s) with GET or POST. Returns status, content type and the body as text (HTML reduced to text). Private, loopback and cloud-metadata addresses are refused.",
     input: z.object({

@@ -27,6 +27,7 @@ export function createTimeTool(options: TimeToolOptions = {}) {
   const now = options.now ?? (() => new Date());
   return defineTool({
     name: "time",
+    idempotent: true,
     description: "Current date, time, UTC offset and weekday in an IANA time zone.",
     input: z.object({
       zone: z.string().describe('IANA time zone name, e.g. "Europe/Paris", "Asia/Tokyo", "America/New_York" or "UTC"'),

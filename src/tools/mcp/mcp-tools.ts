@@ -73,6 +73,8 @@ function mcpTool(
     type: "extension",
     source: `mcp:${connection.name}`,
     ...(entry.timeout === undefined ? {} : { timeoutMs: entry.timeout }),
+    // The server's own word (MCP tool annotations); a hint, but the only one there is.
+    ...(remote.annotations?.idempotentHint === true || remote.annotations?.readOnlyHint === true ? { idempotent: true } : {}),
     async execute(args, context) {
       const valid = parameters.validate(args);
       const release = await takeSlots(limits.shared, limits.own, context.signal);

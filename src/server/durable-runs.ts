@@ -1,0 +1,121 @@
+/**
+ * The HTTP service's side of durable runs: what a run's stored request holds, how a background run
+ * claimed by this replica (new, queued, or left by a replica that died) is executed, and how a
+ * run's end is stored. Leases and claims are the executor's (src/runs/executor.ts).
+ */
+import type { ResumeOptions } from "../agent/run-agent.ts";
+import type { Message } from "../model/messages.ts";
+import { runEvent } from "../runs/journal-codec.ts";
+import type { ClaimedRun, RunFinal } from "../runs/executor.ts";
+import type { RunEvent } from "../runs/run-store.ts";
+import type { StoreJournal } from "../runs/store-journal.ts";
+import { SessionStoreError, type StoredSession } from "../sessions/index.ts";
+import type { AppContext, RequestInfo } from "./context.ts";
+import { execute, type RunEnd, type RunJob } from "./execute-run.ts";
+import { describeRunFailure, type RunIds, runJson } from "./run-errors.ts";
+
+/** A run's request as stored: enough for any replica to run it, or run it on after a crash. */
+interface StoredRunRequest {
+  readonly input: readonly Message[];
+  readonly max_steps: number | null;
+  /** The run's whole timeout, counted from when it was accepted. */
+  readonly timeout_ms: number;
+  readonly traceparent: string | null;
+}
+
+/** The stored form of a job whose timeout is `timeoutMs`. */
+export function encodeRunRequest(job: RunJob, timeoutMs: number): string {
+  const stored: StoredRunRequest = { input: job.input, max_steps: job.maxSteps ?? null, timeout_ms: timeoutMs, traceparent: job.traceparent ?? null };
+  return JSON.stringify(stored);
+}
+
+function decodeRunRequest(text: string): StoredRunRequest {
+  return JSON.parse(text) as StoredRunRequest;
+}
+
+/** What a journalled attempt needs from the route or the executor. */
+export interface Durability {
+  readonly journal: StoreJournal;
+  readonly resume?: ResumeOptions;
+}
+
+/** The stored end of a run: its status and the body GET /v1/runs/{id} and the final event carry. */
+export function runFinalOf(ids: RunIds, end: RunEnd): RunFinal {
+  if (end.ok) return { status: "completed", body: { ...runJson(ids, end.result), status: "completed" } };
+  const cancelled = end.failure.outcome === "cancelled";
+  return { status: cancelled ? "cancelled" : "failed", body: { id: ids.id, status: cancelled ? "cancelled" : "failed", ...end.failure.http.body() } };
+}
+
+/** A failure stored before the agent ran (the run could not start). */
+function failedBefore(ids: RunIds, type: string, message: string): RunFinal {
+  return { status: "failed", body: { id: ids.id, session_id: ids.sessionId ?? null, status: "failed", error: { type, message, param: null } } };
+}
+
+/**
+ * Executes a background run this replica claimed: reads its request and session, continues from
+ * its journal when an earlier attempt left one, and returns how it ended (the executor stores it).
+ */
+export async function executeBackground(ctx: AppContext, claimed: ClaimedRun, replica: string): Promise<RunFinal> {
+  const { record } = claimed;
+  const ids: RunIds = { id: record.id, sessionId: record.sessionId };
+  const request = decodeRunRequest(record.request);
+  const remainingMs = record.createdAt + request.timeout_ms - ctx.now();
+  if (remainingMs <= 0) {
+    return failedBefore(ids, "timeout_error", `The run did not finish within its timeout of ${request.timeout_ms} ms (it was waiting for a replica, or its replica stopped).`);
+  }
+  const sessionId = record.sessionId;
+  if (sessionId !== undefined && ctx.busySessions.has(sessionId)) {
+    return failedBefore(ids, "conflict_error", `session "${sessionId}" had another run in progress on this replica; send the next turn when it has finished`);
+  }
+  if (sessionId !== undefined) ctx.busySessions.add(sessionId);
+  try {
+    let session: StoredSession | undefined;
+    if (sessionId !== undefined) {
+      try {
+        session = await ctx.store.within(remainingMs).get(sessionId);
+      } catch (error) {
+        if (!(error instanceof SessionStoreError)) throw error;
+        return { status: "failed", body: { id: ids.id, status: "failed", ...describeRunFailure(error, ids).http.body() } };
+      }
+    }
+    const resume = claimed.resume;
+    if (resume) {
+      const started = sessionVersionAtStart(claimed.events);
+      const version = session?.version ?? 0;
+      const answered = resume.point.steps.at(-1)?.model.response.message.tool_calls === undefined && resume.point.steps.length > 0;
+      // Someone else's turn landed in the session since this run began: its history is not the one
+      // the journalled steps were made from. (Its own committed turn is the other way to get here,
+      // and then the journal holds the answer: the commit below is then found already made.)
+      if (started !== undefined && version !== started && !answered) {
+        return failedBefore(ids, "conflict_error", `session "${sessionId}" was changed by another request while this run was interrupted; it was not resumed`);
+      }
+      claimed.journal.note([runEvent("run.resumed", { attempt: record.attempt, replica, steps_done: resume.point.steps.length })]);
+    } else {
+      claimed.journal.note([runEvent("run.started", { attempt: record.attempt, replica, session_version: session?.version ?? 0 })]);
+    }
+    const job: RunJob = {
+      input: request.input,
+      sessionId,
+      maxSteps: request.max_steps ?? undefined,
+      timeoutMs: remainingMs,
+      stream: false,
+      traceparent: request.traceparent ?? undefined,
+    };
+    const info: RequestInfo = { route: "background" };
+    const end = await execute(ctx, job, ids, session, claimed.signal, info, undefined, {
+      journal: claimed.journal,
+      ...(resume === undefined ? {} : { resume }),
+    });
+    return runFinalOf(ids, end);
+  } finally {
+    if (sessionId !== undefined) ctx.busySessions.delete(sessionId);
+  }
+}
+
+/** The session version the run's first attempt started from (its `run.started` event). */
+function sessionVersionAtStart(events: readonly RunEvent[]): number | undefined {
+  const started = events.find((event) => event.type === "run.started");
+  if (!started) return undefined;
+  const version = (JSON.parse(started.data) as { session_version?: unknown }).session_version;
+  return typeof version === "number" ? version : undefined;
+}

@@ -1,0 +1,361 @@
+/**
+ * Runs that outlive their process, on the compiled binary: background runs answered from any
+ * replica, event streams resumed on another replica, cancel from anywhere, and runs continued after
+ * `kill -9` (SQLite: the same server restarted; Postgres: another replica), with a tool service
+ * that counts its calls so nothing runs twice and nothing is lost.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type FakeOpenAI, type RecordedRequest, reply, startFakeOpenAI } from "../fakes/fake-openai-server.ts";
+import { dropDatabases, freshDatabase, testPostgres } from "../helpers/postgres.ts";
+import { createTempDirs } from "../helpers/temp-dirs.ts";
+import { skiffBinary } from "./binary.ts";
+import { type ServeProcess, startServe, stopAllServes } from "./serve-process.ts";
+
+const pg = await testPostgres();
+const { make: tempDir, removeAll: removeTempDirs } = createTempDirs("skiff-durable-");
+const fakes: FakeOpenAI[] = [];
+const toolServices: ToolService[] = [];
+const slow = 120_000;
+
+beforeAll(async () => {
+  await skiffBinary();
+}, 120_000);
+afterEach(async () => {
+  await stopAllServes();
+  await Promise.all(fakes.splice(0).map((f) => f.stop()));
+  for (const service of toolServices.splice(0)) service.stop();
+  removeTempDirs();
+});
+afterAll(() => dropDatabases(pg));
+
+/** A tool service that counts calls per `run`/`n` and can hold calls until released. */
+interface ToolService {
+  readonly url: string;
+  readonly calls: Map<string, number>;
+  total(): number;
+  /** Resolves once `count` calls have arrived in all. */
+  reached(count: number): Promise<void>;
+  /** Every later call waits here until `release()`. */
+  hold(): void;
+  release(): void;
+  stop(): void;
+}
+
+function toolService(delayMs = 0): ToolService {
+  const calls = new Map<string, number>();
+  let total = 0;
+  const waiters: { count: number; wake: () => void }[] = [];
+  let gate: Promise<void> | undefined;
+  let open: (() => void) | undefined;
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    async fetch(req) {
+      const body = (await req.json()) as { run: string; n: number };
+      const key = `${body.run}/${body.n}`;
+      calls.set(key, (calls.get(key) ?? 0) + 1);
+      total++;
+      for (const waiter of waiters.filter((w) => total >= w.count)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.wake();
+      }
+      if (gate) await gate;
+      if (delayMs > 0) await Bun.sleep(delayMs);
+      return Response.json({ counted: key });
+    },
+  });
+  const service: ToolService = {
+    url: `http://127.0.0.1:${server.port}/count`,
+    calls,
+    total: () => total,
+    reached: (count) => (total >= count ? Promise.resolve() : new Promise((wake) => waiters.push({ count, wake }))),
+    hold() {
+      gate = new Promise((resolve) => (open = resolve));
+    },
+    release() {
+      gate = undefined;
+      open?.();
+    },
+    stop: () => server.stop(true),
+  };
+  toolServices.push(service);
+  return service;
+}
+
+/** The run name a request is for, from its first user message ("run-7: …"). */
+function runOf(request: RecordedRequest): string {
+  const messages = request.body?.["messages"] as { role: string; content: string }[];
+  return messages.find((m) => m.role === "user")!.content.split(":")[0]!;
+}
+
+/** A model that calls `count` once per step, `steps` times, then answers. */
+function stepModel(steps: number): FakeOpenAI {
+  const fake = startFakeOpenAI((request) => {
+    const messages = request.body?.["messages"] as { role: string }[];
+    const done = messages.filter((m) => m.role === "tool").length;
+    const run = runOf(request);
+    if (done >= steps) return reply.text(`${run} finished after ${done} tool results`);
+    return reply.toolCalls([{ id: `c${done + 1}`, name: "count", arguments: JSON.stringify({ run, n: done + 1 }) }]);
+  });
+  fakes.push(fake);
+  return fake;
+}
+
+function config(dir: string, tools: ToolService, idempotent = false): string {
+  const path = join(dir, "skiff.toml");
+  writeFileSync(
+    path,
+    `[[tools.http]]
+name = "count"
+description = "Counts a call"
+url = "${tools.url}"
+parameters = { type = "object", properties = { run = { type = "string" }, n = { type = "integer" } }, required = ["run", "n"] }
+idempotent = ${idempotent}
+`,
+  );
+  return path;
+}
+
+interface RunObject {
+  id: string;
+  status: string;
+  output?: string;
+  attempt: number;
+  steps?: { tool_calls: { output: string }[] }[];
+  error?: { type: string; message: string };
+}
+
+async function submit(server: ServeProcess, input: string, extra: Record<string, unknown> = {}): Promise<RunObject> {
+  const res = await fetch(`${server.url}/v1/runs`, { method: "POST", body: JSON.stringify({ input, background: true, ...extra }) });
+  expect(res.status).toBe(202);
+  return (await res.json()) as RunObject;
+}
+
+async function getRun(server: ServeProcess, id: string): Promise<RunObject> {
+  const res = await fetch(`${server.url}/v1/runs/${id}`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as RunObject;
+}
+
+/** Polls until the run is in a final status; bounded by `limitMs`. */
+async function finished(server: ServeProcess, id: string, limitMs: number): Promise<RunObject> {
+  const until = Date.now() + limitMs;
+  for (;;) {
+    const run = await getRun(server, id);
+    if (["completed", "failed", "cancelled"].includes(run.status)) return run;
+    if (Date.now() > until) throw new Error(`run ${id} still ${run.status} after ${limitMs} ms`);
+    await Bun.sleep(100);
+  }
+}
+
+interface SseEvent {
+  id: number;
+  event: string;
+  data: Record<string, unknown>;
+}
+
+/** Reads an event stream until `stopAfter` events (or its end), then cuts it. */
+async function readEvents(url: string, headers: Record<string, string>, stopAfter = Number.POSITIVE_INFINITY): Promise<SseEvent[]> {
+  const controller = new AbortController();
+  const res = await fetch(url, { headers, signal: controller.signal });
+  expect(res.status).toBe(200);
+  const events: SseEvent[] = [];
+  const decoder = new TextDecoder();
+  let buffer = "";
+  try {
+    for await (const chunk of res.body!) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf("\n\n")) !== -1) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const fields = Object.fromEntries(block.split("\n").filter((l) => !l.startsWith(":")).map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 2)]));
+        if (fields["data"] === undefined) continue;
+        events.push({ id: Number(fields["id"]), event: fields["event"]!, data: JSON.parse(fields["data"]) });
+        if (events.length >= stopAfter) return events;
+      }
+    }
+  } finally {
+    controller.abort();
+  }
+  return events;
+}
+
+describe("durable runs on SQLite (compiled binary)", () => {
+  it("answers a background run with 202, then its status and result; streams its events; 404 for an unknown id", async () => {
+    const dir = tempDir();
+    const tools = toolService();
+    const llm = stepModel(2);
+    const server = await startServe({ args: ["--base-url", llm.url, "--model", "m", "--sessions", `sqlite:${join(dir, "s.db")}`, "--config", config(dir, tools)] });
+    const accepted = await submit(server, "run-1: go");
+    expect(accepted.id).toMatch(/^run_/);
+    expect(["queued", "running"]).toContain(accepted.status);
+    const done = await finished(server, accepted.id, 30_000);
+    expect(done.status).toBe("completed");
+    expect(done.output).toBe("run-1 finished after 2 tool results");
+    expect(done.attempt).toBe(1);
+    const events = await readEvents(`${server.url}/v1/runs/${accepted.id}/events`, {});
+    expect(events.map((e) => e.id)).toEqual(events.map((_, i) => i + 1));
+    expect(events.map((e) => e.event)).toEqual([
+      "run.started",
+      "step.started",
+      "model.completed",
+      "tool.started",
+      "tool.finished",
+      "step.started",
+      "model.completed",
+      "tool.started",
+      "tool.finished",
+      "step.started",
+      "model.completed",
+      "run.completed",
+    ]);
+    expect(events.at(-1)!.data["output"]).toBe("run-1 finished after 2 tool results");
+    // Resuming after event 5 gives exactly the rest.
+    const rest = await readEvents(`${server.url}/v1/runs/${accepted.id}/events?after=5`, {});
+    expect(rest.map((e) => e.id)).toEqual(events.slice(5).map((e) => e.id));
+    expect((await fetch(`${server.url}/v1/runs/run_nope`)).status).toBe(404);
+    expect((await fetch(`${server.url}/v1/runs/${accepted.id}/events?after=x`)).status).toBe(400);
+  }, slow);
+
+  it("continues a run after kill -9 of skiff serve: no finished tool call runs again, the interrupted one is reported", async () => {
+    const dir = tempDir();
+    const db = `sqlite:${join(dir, "s.db")}`;
+    const tools = toolService();
+    const llm = stepModel(5);
+    const args = ["--base-url", llm.url, "--model", "m", "--sessions", db, "--config", config(dir, tools), "--run-lease", "1s"];
+    const first = await startServe({ args });
+    // The third call is held, so the process dies with it in flight.
+    await tools.reached(0);
+    const run = await submit(first, "run-9: go");
+    await tools.reached(2);
+    tools.hold();
+    await tools.reached(3);
+    first.proc.kill("SIGKILL");
+    await first.proc.exited;
+    tools.release();
+
+    const second = await startServe({ args });
+    const done = await finished(second, run.id, 30_000);
+    expect(done.status).toBe("completed");
+    expect(done.attempt).toBe(2);
+    expect(done.output).toBe("run-9 finished after 5 tool results");
+    // Every call ran once: 1 and 2 before the crash, 3 was in flight (not idempotent: not repeated).
+    expect([...tools.calls.values()].every((count) => count === 1)).toBe(true);
+    expect(tools.calls.size).toBe(5);
+    const outputs = done.steps!.flatMap((step) => step.tool_calls.map((call) => call.output));
+    expect(outputs[2]).toContain("interrupted");
+    // Model calls: one per step, plus at most the one cut off by the crash.
+    expect(llm.chatRequests().length).toBeLessThanOrEqual(6 + 1);
+    const events = await readEvents(`${second.url}/v1/runs/${run.id}/events`, {});
+    expect(events.map((e) => e.id)).toEqual(events.map((_, i) => i + 1));
+    expect(events.some((e) => e.event === "run.resumed")).toBe(true);
+  }, slow);
+
+  it("re-runs an interrupted call of an idempotent tool after kill -9", async () => {
+    const dir = tempDir();
+    const db = `sqlite:${join(dir, "s.db")}`;
+    const tools = toolService();
+    const llm = stepModel(3);
+    const args = ["--base-url", llm.url, "--model", "m", "--sessions", db, "--config", config(dir, tools, true), "--run-lease", "1s"];
+    const first = await startServe({ args });
+    const run = await submit(first, "run-3: go");
+    await tools.reached(1);
+    tools.hold();
+    await tools.reached(2);
+    first.proc.kill("SIGKILL");
+    await first.proc.exited;
+    tools.release();
+    const second = await startServe({ args });
+    const done = await finished(second, run.id, 30_000);
+    expect(done.status).toBe("completed");
+    expect(tools.calls.get("run-3/2")).toBe(2);
+    expect(tools.calls.get("run-3/1")).toBe(1);
+    expect(tools.calls.get("run-3/3")).toBe(1);
+  }, slow);
+
+  it("cancels a background run, and a finished run stays as it is", async () => {
+    const dir = tempDir();
+    const tools = toolService();
+    const llm = stepModel(50);
+    const server = await startServe({ args: ["--base-url", llm.url, "--model", "m", "--sessions", `sqlite:${join(dir, "s.db")}`, "--config", config(dir, tools), "--max-steps", "60"] });
+    tools.hold();
+    const run = await submit(server, "run-c: go");
+    await tools.reached(1);
+    const res = await fetch(`${server.url}/v1/runs/${run.id}/cancel`, { method: "POST" });
+    expect([200, 202]).toContain(res.status);
+    tools.release();
+    const done = await finished(server, run.id, 10_000);
+    expect(done.status).toBe("cancelled");
+    const again = await fetch(`${server.url}/v1/runs/${run.id}/cancel`, { method: "POST" });
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as RunObject).status).toBe("cancelled");
+    expect((await fetch(`${server.url}/v1/runs/run_unknown/cancel`, { method: "POST" })).status).toBe(404);
+  }, slow);
+});
+
+describe.skipIf(!pg)("durable runs across replicas on one Postgres (compiled binary)", () => {
+  it("finishes 20 background runs after kill -9 of one of 3 replicas: no tool call twice, few model calls repeated", async () => {
+    const url = await freshDatabase(pg!);
+    const dir = tempDir();
+    const tools = toolService(150);
+    const llm = stepModel(5);
+    const args = ["--base-url", llm.url, "--model", "m", "--sessions", url, "--config", config(dir, tools), "--run-lease", "2s"];
+    const replicas = await Promise.all([startServe({ args }), startServe({ args }), startServe({ args })]);
+    const runs: RunObject[] = [];
+    for (let i = 0; i < 20; i++) runs.push(await submit(replicas[i % 3]!, `run-${i}: go`));
+    await tools.reached(30);
+    const killedAt = Date.now();
+    replicas[0]!.proc.kill("SIGKILL");
+    await replicas[0]!.proc.exited;
+    const results = await Promise.all(runs.map((run) => finished(replicas[1 + (runs.indexOf(run) % 2)]!, run.id, 2_000 + 30_000)));
+    expect(Date.now() - killedAt).toBeLessThan(2_000 + 30_000);
+    for (const [i, result] of results.entries()) {
+      expect(result.status).toBe("completed");
+      expect(result.output).toBe(`run-${i} finished after 5 tool results`);
+    }
+    // No tool call happened twice.
+    expect([...tools.calls.entries()].filter(([, count]) => count > 1)).toEqual([]);
+    // Model calls per run <= steps + 2 (6 steps: 5 tool steps and the answer).
+    const perRun = new Map<string, number>();
+    for (const request of llm.chatRequests()) perRun.set(runOf(request), (perRun.get(runOf(request)) ?? 0) + 1);
+    for (const count of perRun.values()) expect(count).toBeLessThanOrEqual(6 + 2);
+    expect(results.some((r) => r.attempt === 2)).toBe(true);
+  }, slow);
+
+  it("resumes an event stream on another replica with Last-Event-ID: no gap, no repeat, ends with the final event", async () => {
+    const url = await freshDatabase(pg!);
+    const dir = tempDir();
+    const tools = toolService(100);
+    const llm = stepModel(4);
+    const args = ["--base-url", llm.url, "--model", "m", "--sessions", url, "--config", config(dir, tools)];
+    const [a, b] = await Promise.all([startServe({ args }), startServe({ args })]);
+    const run = await submit(a!, "run-s: go");
+    const head = await readEvents(`${a!.url}/v1/runs/${run.id}/events`, {}, 4);
+    const tail = await readEvents(`${b!.url}/v1/runs/${run.id}/events`, { "last-event-id": String(head.at(-1)!.id) });
+    const all = [...head, ...tail];
+    expect(all.map((e) => e.id)).toEqual(all.map((_, i) => i + 1));
+    expect(all.at(-1)!.event).toBe("run.completed");
+  }, slow);
+
+  it("cancels through a replica that does not run the run, within 2 s", async () => {
+    const url = await freshDatabase(pg!);
+    const dir = tempDir();
+    const tools = toolService();
+    const llm = stepModel(50);
+    const args = ["--base-url", llm.url, "--model", "m", "--sessions", url, "--config", config(dir, tools), "--max-steps", "60"];
+    const [a, b] = await Promise.all([startServe({ args }), startServe({ args })]);
+    tools.hold();
+    const run = await submit(a!, "run-x: go");
+    await tools.reached(1);
+    const asked = Date.now();
+    const res = await fetch(`${b!.url}/v1/runs/${run.id}/cancel`, { method: "POST" });
+    expect([200, 202]).toContain(res.status);
+    const done = await finished(b!, run.id, 5_000);
+    expect(done.status).toBe("cancelled");
+    expect(Date.now() - asked).toBeLessThan(2_000);
+    tools.release();
+  }, slow);
+});
