@@ -1,7 +1,10 @@
 import type { Message, Usage } from "../model/messages.ts";
 
-/** Why a run ended. `max_steps` and `budget` are skiff's; the rest are the model's. */
-export type FinishReason = "stop" | "length" | "content_filter" | "max_steps" | "budget";
+/**
+ * Why a run ended. `max_steps` and `budget` are skiff's; `stop`, `length` and `content_filter`
+ * the model's. A failed run's `partial` says `timeout`, `cancelled` or `error`.
+ */
+export type FinishReason = "stop" | "length" | "content_filter" | "max_steps" | "budget" | "timeout" | "cancelled" | "error";
 
 /** One tool call of a step, as it ran. */
 export interface ToolCallRecord {

@@ -100,11 +100,20 @@ interface StepInProgress {
   readonly finished: ToolCallRecord[];
 }
 
+/** A model call under way: when it started, and what it has streamed so far. */
+interface ModelCallInProgress {
+  readonly index: number;
+  readonly startedAt: number;
+  text: string;
+}
+
 /** One run's state, shared by its steps. A class: an in-flight run holds it for its whole life. */
 class RunContext {
   readonly messages: Message[];
   readonly steps: Step[] = [];
   inProgress: StepInProgress | undefined;
+  /** Set while the model is asked, so a run that fails then still reports that step and its text. */
+  calling: ModelCallInProgress | undefined;
   readonly budgets: readonly BudgetCondition[];
 
   constructor(
@@ -226,7 +235,9 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
   } catch (error) {
     const step = run.inProgress;
     if (step) run.steps.push(run.stepOf(step, [...step.finished].sort((a, b) => a.startMs - b.startMs)));
-    const failure = toRunError(error, signal, limits.timeoutMs ?? 0, run.snapshot("stop", ""));
+    const calling = run.calling;
+    if (calling) run.steps.push(unfinishedModelStep(run, calling));
+    const failure = toRunError(error, signal, limits.timeoutMs ?? 0, (reason) => run.snapshot(reason, calling?.text ?? ""));
     const cost = failure.partial.costUsd;
     span.end({ usage: failure.partial.usage, finishReason: "error", error: failure, ...(cost === undefined ? {} : { costUsd: cost }) });
     run.emit({ type: "run.failed", error: failure });
@@ -264,7 +275,9 @@ async function runStep(run: RunContext, index: number, journalled: JournalledSte
   } else {
     run.emit({ type: "step.started", step: index });
     startedAt = run.now();
+    run.calling = { index, startedAt, text: "" };
     response = await callModel(run, index);
+    run.calling = undefined;
     modelDurationMs = run.now() - startedAt;
     if (options.journal) await journalWrite(options.journal.modelResponded({ step: index, response, startMs: startedAt - run.runStart, durationMs: modelDurationMs }));
   }
@@ -397,27 +410,52 @@ function callModel(run: RunContext, step: number): Promise<ModelResponse> {
     signal: run.signal,
     spans: run.span,
     ...(run.deadline === undefined ? {} : { deadline: run.deadline }),
-    ...(options.stream ? { onDelta: (text: string) => run.emit({ type: "model.delta", step, text }) } : {}),
+    ...(options.stream
+      ? {
+          onDelta: (text: string) => {
+            if (run.calling) run.calling.text += text;
+            run.emit({ type: "model.delta", step, text });
+          },
+        }
+      : {}),
   };
   const pending = options.model.complete(request);
   return options.model.settlesOnAbort ? pending : raceAbort(pending, run.signal);
 }
 
-function toRunError(error: unknown, signal: AbortSignal, timeoutMs: number, partial: RunResult): RunError {
+/** The step whose model call was cut off by the failure: no answer, no usage, its time so far. */
+function unfinishedModelStep(run: RunContext, calling: ModelCallInProgress): Step {
+  const elapsed = run.now() - calling.startedAt;
+  return {
+    index: calling.index,
+    model: run.options.model.name,
+    provider: run.options.model.provider,
+    responseId: undefined,
+    finishReason: "incomplete",
+    usage: emptyUsage,
+    startMs: calling.startedAt - run.runStart,
+    modelDurationMs: elapsed,
+    durationMs: elapsed,
+    toolCalls: [],
+  };
+}
+
+/** The run's error; `partial` builds what the run did, with the finish reason the failure gives. */
+function toRunError(error: unknown, signal: AbortSignal, timeoutMs: number, partial: (reason: FinishReason) => RunResult): RunError {
   if (signal.aborted) {
     const reason: unknown = signal.reason;
-    if (reason instanceof DeadlineReached) return new RunTimeoutError(timeoutMs, partial);
+    if (reason instanceof DeadlineReached) return new RunTimeoutError(timeoutMs, partial("timeout"));
     const why = reason instanceof CancelReason ? reason.reason : "the caller aborted it";
-    return new RunCancelledError(why, partial, { cause: reason });
+    return new RunCancelledError(why, partial("cancelled"), { cause: reason });
   }
-  if (error instanceof JournalWriteFailed) return new RunJournalError(error.cause, partial);
-  if (error instanceof SkiffError) return new RunModelError(error, partial);
+  if (error instanceof JournalWriteFailed) return new RunJournalError(error.cause, partial("error"));
+  if (error instanceof SkiffError) return new RunModelError(error, partial("error"));
   // Anything else is a bug in skiff or a tool adapter: keep it, with what the run had done.
   return new RunModelError(
     new SkiffError("internal_error", `Internal error: ${error instanceof Error ? error.message : String(error)}`, {
       cause: error,
     }),
-    partial,
+    partial("error"),
   );
 }
 

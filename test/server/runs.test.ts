@@ -116,9 +116,14 @@ describe("POST /v1/runs", () => {
     const { app } = testApp({ model });
     const events = await readSse(await app.fetch(request("POST", "/v1/runs", { input: "hi", stream: true })));
     expect(events.at(-1)!.event).toBe("run.failed");
-    const failed = JSON.parse(events.at(-1)!.data) as { error: { type: string; message: string; param: null }; partial: { steps: unknown[] } };
+    const failed = JSON.parse(events.at(-1)!.data) as {
+      error: { type: string; message: string; param: null };
+      partial: { steps: { finish_reason: string }[]; finish_reason: string };
+    };
     expect(failed.error).toEqual({ type: "model_error", message: "provider said 503", param: null });
-    expect(failed.partial.steps).toEqual([]);
+    // The model call that failed is the step in progress: reported, without an answer.
+    expect(failed.partial.steps.map((step) => step.finish_reason)).toEqual(["incomplete"]);
+    expect(failed.partial.finish_reason).toBe("error");
   });
 });
 
