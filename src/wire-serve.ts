@@ -19,6 +19,7 @@ import { shutdownGracefully } from "./server/shutdown.ts";
 import { boundSessionStore, parseSessionsSpec, type SessionStore, startSessionSweeper, type Sweeper } from "./sessions/index.ts";
 import { openSessionStore } from "./sessions/open-store.ts";
 import type { ExecutorCounters } from "./runs/executor.ts";
+import { boundRunStore } from "./runs/bounded-run-store.ts";
 import { openRunStore } from "./runs/open-run-store.ts";
 import type { RunStore } from "./runs/run-store.ts";
 import { buildRuntime, type Runtime } from "./wire.ts";
@@ -50,7 +51,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
   // Runs live beside the sessions: the same SQLite file or Postgres database (memory: not durable).
   let runStore: RunStore;
   try {
-    runStore = await openRunStore(spec);
+    runStore = boundRunStore(await openRunStore(spec), settings.store_timeout);
   } catch (error) {
     await store.close().catch(() => {});
     throw error;

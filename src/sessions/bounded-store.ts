@@ -6,6 +6,7 @@
  * SessionStoreTimeoutError while the abandoned query finishes, or not, on its own.
  */
 import { formatDuration } from "../util/duration.ts";
+import { withTimeLimit } from "../util/time-limit.ts";
 import { type CommitResult, type ImportResult, type SessionStore, SessionStoreError, type StoredSession, type TurnCommit } from "./store.ts";
 
 /** A store operation did not answer within its time limit. */
@@ -44,26 +45,7 @@ export function boundSessionStore(store: SessionStore, options: { readonly timeo
 
 /** One operation under a limit; `signal` aborts when the limit passes. No limit: runs as it is. */
 function bounded<T>(limitMs: number, what: string, work: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
-  if (!(limitMs > 0 && limitMs < Number.POSITIVE_INFINITY)) return work(undefined);
-  const controller = new AbortController();
-  const running = work(controller.signal);
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      const error = new SessionStoreTimeoutError(`the session store did not ${what} within ${formatDuration(limitMs)}`, limitMs);
-      controller.abort(error);
-      reject(error);
-    }, limitMs);
-    running.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
+  return withTimeLimit(limitMs, () => new SessionStoreTimeoutError(`the session store did not ${what} within ${formatDuration(limitMs)}`, limitMs), work);
 }
 
 /** The store seen through one limit. A class, so a request's view costs one small object. */
