@@ -3,48 +3,15 @@
  * claimed by this replica (new, queued, or left by a replica that died) is executed, and how a
  * run's end is stored. Leases and claims are the executor's (src/runs/executor.ts).
  */
-import type { ResumeOptions } from "../agent/run-agent.ts";
-import type { Message } from "../model/messages.ts";
 import { runEvent } from "../runs/journal-codec.ts";
+import { runFinalOf } from "./stored-run.ts";
 import type { ClaimedRun, RunFinal } from "../runs/executor.ts";
 import type { RunEvent } from "../runs/run-store.ts";
-import type { StoreJournal } from "../runs/store-journal.ts";
 import { SessionStoreError, type StoredSession } from "../sessions/index.ts";
 import type { AppContext, RequestInfo } from "./context.ts";
-import { execute, type RunEnd, type RunJob } from "./execute-run.ts";
-import { describeRunFailure, type RunIds, runJson } from "./run-errors.ts";
-
-/** A run's request as stored: enough for any replica to run it, or run it on after a crash. */
-interface StoredRunRequest {
-  readonly input: readonly Message[];
-  readonly max_steps: number | null;
-  /** The run's whole timeout, counted from when it was accepted. */
-  readonly timeout_ms: number;
-  readonly traceparent: string | null;
-}
-
-/** The stored form of a job whose timeout is `timeoutMs`. */
-export function encodeRunRequest(job: RunJob, timeoutMs: number): string {
-  const stored: StoredRunRequest = { input: job.input, max_steps: job.maxSteps ?? null, timeout_ms: timeoutMs, traceparent: job.traceparent ?? null };
-  return JSON.stringify(stored);
-}
-
-function decodeRunRequest(text: string): StoredRunRequest {
-  return JSON.parse(text) as StoredRunRequest;
-}
-
-/** What a journalled attempt needs from the route or the executor. */
-export interface Durability {
-  readonly journal: StoreJournal;
-  readonly resume?: ResumeOptions;
-}
-
-/** The stored end of a run: its status and the body GET /v1/runs/{id} and the final event carry. */
-export function runFinalOf(ids: RunIds, end: RunEnd): RunFinal {
-  if (end.ok) return { status: "completed", body: { ...runJson(ids, end.result), status: "completed" } };
-  const cancelled = end.failure.outcome === "cancelled";
-  return { status: cancelled ? "cancelled" : "failed", body: { id: ids.id, status: cancelled ? "cancelled" : "failed", ...end.failure.http.body() } };
-}
+import { execute, type RunJob } from "./execute-run.ts";
+import { describeRunFailure, type RunIds } from "./run-errors.ts";
+import { decodeRunRequest } from "./stored-run.ts";
 
 /** A failure stored before the agent ran (the run could not start). */
 function failedBefore(ids: RunIds, type: string, message: string): RunFinal {

@@ -8,7 +8,7 @@ import type { AppContext, RequestInfo } from "./context.ts";
 import { HttpError } from "./http-error.ts";
 import type { RunOutcome } from "./metrics.ts";
 import type { SseChannel } from "./sse.ts";
-import { type Durability, encodeRunRequest, runFinalOf } from "./durable-runs.ts";
+import { type Durability, encodeRunRequest, runFinalOf } from "./stored-run.ts";
 import { clientClosedStatus, describeRunFailure, errorCodeOf, type RunFailure, type RunIds, runJson, storeUnavailable } from "./run-errors.ts";
 
 /** One run as a route asks for it. */

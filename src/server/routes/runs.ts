@@ -2,7 +2,7 @@ import type { AgentEvent } from "../../agent/index.ts";
 import type { AppContext, RequestInfo } from "../context.ts";
 import { clientGone, prepareRun, runTimeoutMs } from "../execute-run.ts";
 import { RunStoreError, type RunRecord } from "../../runs/run-store.ts";
-import { encodeRunRequest } from "../durable-runs.ts";
+import { encodeRunRequest } from "../stored-run.ts";
 import { badRequest, HttpError } from "../http-error.ts";
 import { runObjectJson } from "./run-objects.ts";
 import { readJsonBody } from "../read-body.ts";
