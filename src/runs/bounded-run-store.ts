@@ -6,7 +6,7 @@
  */
 import { formatDuration } from "../util/duration.ts";
 import { withTimeLimit } from "../util/time-limit.ts";
-import { type NewRun, type NewRunEvent, type RenewResult, type RunEvent, type RunListQuery, type RunRecord, type RunStore, RunStoreError } from "./run-store.ts";
+import { type FinalStatus, type NewRun, type NewRunEvent, type RunChange, type RunStatus, type RenewResult, type RunEvent, type RunListQuery, type RunRecord, type RunStore, RunStoreError } from "./run-store.ts";
 
 /** Wraps `store` so each operation rejects with RunStoreError after `timeoutMs` (0: no limit). */
 export function boundRunStore(store: RunStore, timeoutMs: number): RunStore {
@@ -66,8 +66,12 @@ class BoundedRunStore implements RunStore {
     return this.bounded("release the run", () => this.#inner.release(id, owner));
   }
 
-  finish(id: string, owner: string, status: "completed" | "failed" | "cancelled", result: string, events: readonly NewRunEvent[]): Promise<number> {
+  finish(id: string, owner: string, status: FinalStatus, result: string, events: readonly NewRunEvent[]): Promise<number> {
     return this.bounded("record how the run ended", () => this.#inner.finish(id, owner, status, result, events));
+  }
+
+  advance(id: string, expected: { readonly status: RunStatus; readonly lastSeq: number }, change: RunChange): Promise<number | undefined> {
+    return this.bounded("move the run on", () => this.#inner.advance(id, expected, change));
   }
 
   requestCancel(id: string, result: string, events: readonly NewRunEvent[]): Promise<RunRecord | undefined> {

@@ -24,7 +24,8 @@ export function createMemoryRunStore(options: MemoryRunStoreOptions = {}): RunSt
   };
   const holds = (run: RunRecord | undefined, owner: string, at: number): run is RunRecord =>
     run !== undefined && run.owner === owner && !finishedStatuses.has(run.status) && run.leaseExpiresAt !== undefined && run.leaseExpiresAt > at;
-  const claimable = (run: RunRecord, at: number) => !finishedStatuses.has(run.status) && (run.leaseExpiresAt === undefined || run.leaseExpiresAt <= at);
+  const claimable = (run: RunRecord, at: number) =>
+    (run.status === "queued" || run.status === "running") && (run.leaseExpiresAt === undefined || run.leaseExpiresAt <= at);
   const write = (run: RunRecord, events: readonly NewRunEvent[], at: number): RunRecord => {
     const journal = journals.get(run.id) ?? [];
     let seq = run.lastSeq;
@@ -102,6 +103,16 @@ export function createMemoryRunStore(options: MemoryRunStoreOptions = {}): RunSt
       runs.set(id, { ...run, traceId });
     },
 
+    async advance(id, expected, change) {
+      open();
+      const run = runs.get(id);
+      if (!run || run.status !== expected.status || run.lastSeq !== expected.lastSeq) return undefined;
+      const at = now();
+      const { result: _old, ...rest } = run;
+      const moved: RunRecord = { ...rest, status: change.status, updatedAt: at, ...(change.result === undefined ? { result: undefined } : { result: change.result }) };
+      return write(moved, change.events, at).lastSeq;
+    },
+
     async claim(owner, leaseMs, limit) {
       open();
       const at = now();
@@ -150,7 +161,8 @@ export function createMemoryRunStore(options: MemoryRunStoreOptions = {}): RunSt
       const run = runs.get(id);
       if (!run || finishedStatuses.has(run.status)) return run;
       const at = now();
-      if (claimable(run, at)) {
+      // Nobody executes it (queued, waiting for approvals, released, or its lease ran out): cancelled here.
+      if (run.leaseExpiresAt === undefined || run.leaseExpiresAt <= at) {
         const cancelled: RunRecord = { ...run, status: "cancelled", result, cancelRequested: true, owner: undefined, leaseExpiresAt: undefined, updatedAt: at };
         return write(cancelled, events, at);
       }

@@ -137,7 +137,7 @@ export async function createPostgresRunStore(url: string, options: PostgresRunSt
         const rows = await sql<RunRow[]>`
           WITH chosen AS (
             SELECT id FROM skiff_runs
-            WHERE status IN ('queued', 'running', 'requires_action') AND (lease_expires_at IS NULL OR lease_expires_at <= ${nowMs})
+            WHERE status IN ('queued', 'running') AND (lease_expires_at IS NULL OR lease_expires_at <= ${nowMs})
             ORDER BY created_at, id LIMIT ${limit}
             FOR UPDATE SKIP LOCKED)
           UPDATE skiff_runs r SET status = 'running', owner = ${owner}, lease_expires_at = ${nowMs} + ${leaseMs}::bigint,
@@ -185,6 +185,23 @@ export async function createPostgresRunStore(url: string, options: PostgresRunSt
           SELECT last_seq FROM done`;
         if (!row) throw new LeaseLostError(id);
         return row.last_seq;
+      }),
+
+    advance: (id, expected, change) =>
+      guard("move a run on", async () => {
+        const events = change.events;
+        const [row] = await sql<{ last_seq: number }[]>`
+          WITH moved AS (
+            UPDATE skiff_runs SET status = ${change.status}, result = ${change.result ?? null}, updated_at = ${nowMs},
+              last_seq = last_seq + ${events.length}::int
+            WHERE id = ${id} AND status = ${expected.status} AND last_seq = ${expected.lastSeq}::int
+            RETURNING last_seq, updated_at),
+          events AS (
+            INSERT INTO skiff_run_events (run_id, seq, type, data, at)
+            SELECT ${id}, moved.last_seq - ${events.length}::int + e.ord, e.type, e.data, moved.updated_at
+            FROM moved, unnest(${types(events)}::text[], ${datas(events)}::text[]) WITH ORDINALITY AS e(type, data, ord))
+          SELECT last_seq FROM moved`;
+        return row?.last_seq;
       }),
 
     requestCancel: (id, result, events) =>

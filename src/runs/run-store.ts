@@ -75,6 +75,20 @@ export interface NewRun {
   readonly events?: readonly NewRunEvent[];
 }
 
+/**
+ * How an execution ends: finished, or paused in `requires_action` waiting for a person (the lease
+ * is given up; the run is not claimed again until `advance` queues it).
+ */
+export type FinalStatus = "completed" | "failed" | "cancelled" | "requires_action";
+
+/** What `advance` writes. */
+export interface RunChange {
+  readonly status: RunStatus;
+  /** The new result JSON; undefined clears it. */
+  readonly result: string | undefined;
+  readonly events: readonly NewRunEvent[];
+}
+
 /** How a lease renewal went, per run. */
 export interface RenewResult {
   /** Runs whose lease this replica still holds (now extended). */
@@ -117,8 +131,8 @@ export interface RunStore {
   /** Records the run's trace id (first attempt) if `owner` holds the lease. */
   setTraceId(id: string, owner: string, traceId: string): Promise<void>;
   /**
-   * Claims up to `limit` runs that are queued, or running/requires_action with a lease that
-   * expired before `now`: sets owner, lease, status `running` and attempt + 1. Concurrent claims
+   * Claims up to `limit` runs that are queued, or running with a lease that expired before
+   * `now` (a run in requires_action waits for its decisions and is never claimed): sets owner, lease, status `running` and attempt + 1. Concurrent claims
    * by several replicas never hand one run to two of them (FOR UPDATE SKIP LOCKED on Postgres).
    * Runs whose cancel was requested are claimed too: the claimer finishes them as cancelled.
    */
@@ -131,7 +145,14 @@ export interface RunStore {
    * Finishes the run if `owner` holds the lease: sets the status and result and appends the final
    * events, in one transaction. Throws LeaseLostError when the lease is gone.
    */
-  finish(id: string, owner: string, status: "completed" | "failed" | "cancelled", result: string, events: readonly NewRunEvent[]): Promise<number>;
+  finish(id: string, owner: string, status: FinalStatus, result: string, events: readonly NewRunEvent[]): Promise<number>;
+  /**
+   * Moves a run nobody executes (one waiting for approvals) to `change.status` if it is still
+   * exactly as the caller read it (`expected` status and last seq): appends the events and sets the
+   * result. Returns the new last seq, or undefined when it changed meanwhile (read it again and
+   * retry) or does not exist. Approvals use it: two replicas deciding at once cannot both win.
+   */
+  advance(id: string, expected: { readonly status: RunStatus; readonly lastSeq: number }, change: RunChange): Promise<number | undefined>;
   /**
    * Asks for a cancel. A run nobody executes (queued, or its lease expired) is finished as
    * cancelled right here with `events` appended; a running one is flagged for its executor.

@@ -11,7 +11,7 @@ import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import { migrateSqlite } from "../sessions/sqlite-schema.ts";
 import { eventFromRow, initialLeaseMs, runExistsError, runFromRow, type RunEventRow, type RunRow } from "./run-row.ts";
-import { LeaseLostError, type NewRun, type NewRunEvent, type RunListQuery, type RunRecord, type RunStore, RunStoreError, type RenewResult } from "./run-store.ts";
+import { LeaseLostError, type NewRun, type NewRunEvent, type RunListQuery, type RunRecord, type RunStore, RunStoreError, type RenewResult, type RunChange } from "./run-store.ts";
 
 /** Options for tests; the default clock is Date.now. */
 export interface SqliteRunStoreOptions {
@@ -19,7 +19,8 @@ export interface SqliteRunStoreOptions {
 }
 
 // A run a replica may take: unfinished, and nobody holds an unexpired lease on it.
-const claimable = "status IN ('queued', 'running', 'requires_action') AND (lease_expires_at IS NULL OR lease_expires_at <= ?)";
+// requires_action is left out: such a run waits for decisions, and `advance` queues it when they are in.
+const claimable = "status IN ('queued', 'running') AND (lease_expires_at IS NULL OR lease_expires_at <= ?)";
 // The run is unfinished and the given owner holds an unexpired lease (parameters: owner, now).
 const held = "owner = ? AND status IN ('queued', 'running', 'requires_action') AND lease_expires_at > ?";
 
@@ -132,6 +133,17 @@ export function createSqliteRunStore(path: string, options: SqliteRunStoreOption
     return row.last_seq;
   });
 
+  const advanceOne = db.query<{ last_seq: number }, [string, string | null, number, number, string, string, number]>(
+    "UPDATE runs SET status = ?, result = ?, updated_at = ?, last_seq = last_seq + ? WHERE id = ? AND status = ? AND last_seq = ? RETURNING last_seq",
+  );
+  const advance = db.transaction((id: string, expected: { status: string; lastSeq: number }, change: RunChange): number | undefined => {
+    const at = now();
+    const row = advanceOne.get(change.status, change.result ?? null, at, change.events.length, id, expected.status, expected.lastSeq);
+    if (!row) return undefined;
+    insertEvents(id, row.last_seq, change.events, at);
+    return row.last_seq;
+  });
+
   const requestCancel = db.transaction((id: string, result: string, events: readonly NewRunEvent[]): RunRecord | undefined => {
     const row = selectRun.get(id);
     if (!row) return undefined;
@@ -212,6 +224,9 @@ export function createSqliteRunStore(path: string, options: SqliteRunStoreOption
     },
     async finish(id, owner, status, result, events) {
       return guard("finish a run", () => finish.immediate(id, owner, status, result, events));
+    },
+    async advance(id, expected, change) {
+      return guard("move a run on", () => advance.immediate(id, expected, change));
     },
     async requestCancel(id, result, events) {
       return guard("cancel a run", () => requestCancel.immediate(id, result, events));

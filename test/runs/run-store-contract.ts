@@ -209,6 +209,37 @@ export function describeRunStoreContract(name: string, harness: RunStoreHarness)
       expect((await store.get("r1"))?.status).toBe("completed");
     });
 
+    it("pauses a run in requires_action: lease given up, never claimed, moved on only by a matching advance", async () => {
+      const { store } = await fresh();
+      await claimedBy(store, "r1", "replica-a");
+      const paused = await store.finish("r1", "replica-a", "requires_action", '{"pending_approvals":[1]}', [event("run.requires_action")]);
+      expect(paused).toBe(2);
+      expect(await store.get("r1")).toMatchObject({ status: "requires_action", owner: undefined, leaseExpiresAt: undefined, result: '{"pending_approvals":[1]}' });
+      await clock.pass(shortLease * 2);
+      expect(await store.claim("replica-b", longLease, 10)).toEqual([]);
+      // A stale reader (wrong last seq, wrong status) changes nothing.
+      expect(await store.advance("r1", { status: "requires_action", lastSeq: 1 }, { status: "queued", result: undefined, events: [event("x")] })).toBeUndefined();
+      expect(await store.advance("r1", { status: "running", lastSeq: 2 }, { status: "queued", result: undefined, events: [event("x")] })).toBeUndefined();
+      expect(await store.advance("nope", { status: "requires_action", lastSeq: 2 }, { status: "queued", result: undefined, events: [] })).toBeUndefined();
+      // One decision of two: still waiting, result replaced.
+      expect(await store.advance("r1", { status: "requires_action", lastSeq: 2 }, { status: "requires_action", result: '{"pending_approvals":[2]}', events: [event("approval.decided")] })).toBe(3);
+      expect(await store.advance("r1", { status: "requires_action", lastSeq: 2 }, { status: "queued", result: undefined, events: [event("late")] })).toBeUndefined();
+      expect(await store.advance("r1", { status: "requires_action", lastSeq: 3 }, { status: "queued", result: undefined, events: [event("approval.decided", 2)] })).toBe(4);
+      const queuedAgain = (await store.get("r1"))!;
+      expect(queuedAgain.status).toBe("queued");
+      expect(queuedAgain.result).toBeUndefined();
+      expect((await store.events("r1", 0, 10)).map((e) => e.type)).toEqual(["run.started", "run.requires_action", "approval.decided", "approval.decided"]);
+      const [resumed] = await store.claim("replica-b", longLease, 10);
+      expect(resumed).toMatchObject({ id: "r1", status: "running", owner: "replica-b", attempt: 2 });
+    });
+
+    it("cancels a run waiting in requires_action at once", async () => {
+      const { store } = await fresh();
+      await claimedBy(store, "r1", "replica-a");
+      await store.finish("r1", "replica-a", "requires_action", "{}", []);
+      expect(await store.requestCancel("r1", '{"status":"cancelled"}', [event("run.cancelled")])).toMatchObject({ status: "cancelled" });
+    });
+
     it("claims queued runs oldest first, up to the limit, and not again while leased", async () => {
       const { store } = await fresh();
       for (const id of ["q1", "q2", "q3"]) {
