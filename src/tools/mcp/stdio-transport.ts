@@ -1,7 +1,7 @@
 import { ReadBuffer, serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
-import { type GroupSpawnOptions, killGroup, spawnGroup } from "../process-group.ts";
+import { type GroupSpawnOptions, killTree, spawnGroup } from "../process-group.ts";
 
 const stderrTailBytes = 2048;
 const closeGraceMs = 500;
@@ -9,8 +9,9 @@ const closeGraceMs = 500;
 /**
  * The MCP stdio transport, on a child in a process group of its own. The SDK's transport kills
  * only the process it started (npx, not the server npx runs) and waits up to 4 s doing so; this
- * one kills the whole group, keeps the end of stderr for error messages, and treats a stdout line
- * that is not JSON-RPC as a broken server (the spec forbids anything else on stdout).
+ * one kills the whole group and whatever the server left elsewhere (`killTree`), keeps the end
+ * of stderr for error messages, and treats a stdout line that is not JSON-RPC as a broken server
+ * (the spec forbids anything else on stdout).
  */
 export class GroupStdioTransport implements Transport {
   onclose?: () => void;
@@ -58,13 +59,13 @@ export class GroupStdioTransport implements Transport {
       // The pipe may already be gone with the process.
     }
     await Promise.race([child.exited, Bun.sleep(closeGraceMs)]);
-    killGroup(child.pid);
+    await killTree(child);
     this.onclose?.();
   }
 
   /** Kills the server at once; pending requests fail with `reason`. */
   destroy(reason: string): void {
-    if (this.child) killGroup(this.child.pid);
+    if (this.child) void killTree(this.child);
     this.end(reason);
   }
 
@@ -77,7 +78,7 @@ export class GroupStdioTransport implements Transport {
     if (this.closed) return;
     this.closed = true;
     this.failure = reason;
-    if (this.child) killGroup(this.child.pid);
+    if (this.child) void killTree(this.child);
     this.onclose?.();
   }
 
