@@ -5,6 +5,7 @@
  * journal lives: the server wires SQLite or Postgres behind it; `ask` and `chat` wire none.
  */
 import type { ToolCall } from "../model/messages.ts";
+import type { ApprovalDecision } from "./approval.ts";
 import type { ModelResponse } from "../model/model.ts";
 import type { ToolCallRecord } from "./result.ts";
 
@@ -25,13 +26,17 @@ export interface RunJournal {
   toolsStarting(step: number, calls: readonly ToolCall[]): Promise<void>;
   /** One tool call finished; `record.output` is what the model is sent. */
   toolFinished(step: number, record: ToolCallRecord): Promise<void>;
+  /** A person decided on calls of `step` (at a terminal); written before the approved ones start. */
+  approvalsDecided(step: number, decisions: readonly ApprovalDecision[]): Promise<void>;
 }
 
-/** One step as journalled: its model call, which calls started and which finished. */
+/** One step as journalled: its model call, which calls started and which finished, and decisions on them. */
 export interface JournalledStep {
   readonly model: JournalledModelCall;
   readonly startedCallIds: ReadonlySet<string>;
   readonly finished: ReadonlyMap<string, ToolCallRecord>;
+  /** Decisions on calls that needed approval, by call id (absent: none recorded). */
+  readonly decisions?: ReadonlyMap<string, ApprovalDecision>;
 }
 
 /** What a journal says an earlier attempt of the run did, oldest step first. */

@@ -4,7 +4,16 @@ import type { Message, Usage } from "../model/messages.ts";
  * Why a run ended. `max_steps` and `budget` are skiff's; `stop`, `length` and `content_filter`
  * the model's. A failed run's `partial` says `timeout`, `cancelled` or `error`.
  */
-export type FinishReason = "stop" | "length" | "content_filter" | "max_steps" | "budget" | "timeout" | "cancelled" | "error";
+export type FinishReason = "stop" | "length" | "content_filter" | "max_steps" | "budget" | "requires_action" | "timeout" | "cancelled" | "error";
+
+/** A tool call waiting for a person's decision (finish reason `requires_action`). */
+export interface PendingApproval {
+  readonly step: number;
+  readonly callId: string;
+  readonly name: string;
+  /** Raw JSON text the model sent. */
+  readonly arguments: string;
+}
 
 /** One tool call of a step, as it ran. */
 export interface ToolCallRecord {
@@ -50,6 +59,8 @@ export interface RunResult {
   readonly finishReason: FinishReason;
   /** For `budget`: which budget was crossed. */
   readonly budget?: "tokens" | "cost";
+  /** For `requires_action`: the calls waiting for a decision; the run continues once they are decided. */
+  readonly pendingApprovals?: readonly PendingApproval[];
   readonly traceId: string | undefined;
   readonly durationMs: number;
 }

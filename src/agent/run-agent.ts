@@ -16,8 +16,9 @@ import {
 import type { AgentEvent, AgentEventListener } from "./events.ts";
 import { fitContext } from "./context-window.ts";
 import { executeToolCall } from "./execute-tool-call.ts";
+import { type ApprovalGate, deniedOutput } from "./approval.ts";
 import { interruptedCallOutput, type JournalledStep, JournalWriteFailed, type ResumePoint, type RunJournal } from "./journal.ts";
-import type { FinishReason, RunResult, Step, ToolCallRecord } from "./result.ts";
+import type { FinishReason, PendingApproval, RunResult, Step, ToolCallRecord } from "./result.ts";
 import { scheduleToolCalls } from "./schedule-tool-calls.ts";
 import { type BudgetCondition, costBudget, tokenBudget, totalCost } from "./stop-condition.ts";
 
@@ -66,6 +67,8 @@ export interface RunOptions {
   readonly now?: () => number;
   /** Where each model response and tool result is recorded before the loop goes on (durable runs). */
   readonly journal?: RunJournal;
+  /** Decides on calls of tools that need a person's approval (`tools.require_approval`). */
+  readonly approvals?: ApprovalGate;
   /**
    * An earlier attempt's journal: its steps are taken as done (no model call is repeated, no
    * finished tool call is run again) and the run continues after them.
@@ -89,7 +92,8 @@ type NextStep =
   | { readonly type: "final"; readonly finishReason: FinishReason; readonly output: string }
   | { readonly type: "run_again" }
   | { readonly type: "max_steps" }
-  | { readonly type: "budget"; readonly budget: "tokens" | "cost" };
+  | { readonly type: "budget"; readonly budget: "tokens" | "cost" }
+  | { readonly type: "requires_action"; readonly pending: readonly PendingApproval[] };
 
 /** The step whose tools are running, so a run that fails mid-step still reports what it did. */
 interface StepInProgress {
@@ -226,6 +230,8 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
           return finish(run, run.snapshot("budget", "", next.budget));
         case "max_steps":
           return finish(run, run.snapshot("max_steps", ""));
+        case "requires_action":
+          return finish(run, { ...run.snapshot("requires_action", ""), pendingApprovals: next.pending });
         default: {
           const unreachable: never = next;
           throw new Error(`unhandled next step ${JSON.stringify(unreachable)}`);
@@ -288,8 +294,8 @@ async function runStep(run: RunContext, index: number, journalled: JournalledSte
   const calls = response.message.tool_calls ?? [];
   // A final answer is kept even when it crossed a budget; the budget stops only further steps.
   const overBudget = calls.length > 0 ? run.crossedBudget(response) : undefined;
-  const toolCalls = overBudget
-    ? calls.map((call) => notRun(call, `not run: the run's ${overBudget === "tokens" ? "token" : "cost"} budget was reached`, run.now() - run.runStart))
+  const { records: toolCalls, pending } = overBudget
+    ? { records: calls.map((call) => notRun(call, `not run: the run's ${overBudget === "tokens" ? "token" : "cost"} budget was reached`, run.now() - run.runStart)), pending: [] }
     : await runToolCalls(run, step, calls, journalled);
   // Results go back in the model's order, whatever order they finished in.
   for (const record of toolCalls) {
@@ -297,47 +303,75 @@ async function runStep(run: RunContext, index: number, journalled: JournalledSte
   }
   run.steps.push(run.stepOf(step, toolCalls));
   run.inProgress = undefined;
+  if (pending.length > 0) return { type: "requires_action", pending };
   return overBudget ? { type: "budget", budget: overBudget } : decideNextStep(response, index, options.limits.maxSteps);
+}
+
+/** A step's tool results, and the calls left waiting for a person's decision. */
+interface StepCalls {
+  readonly records: ToolCallRecord[];
+  readonly pending: readonly PendingApproval[];
 }
 
 /**
  * Runs a step's calls. With an earlier attempt's journal, a finished call keeps its result, and a
  * call that started but did not finish runs again only when its tool is idempotent; otherwise the
- * model is told it was interrupted.
+ * model is told it was interrupted. Calls that need approval run once approved; a denied one is
+ * answered with the denial; undecided ones (the gate paused) are left pending, and the others run.
  */
-async function runToolCalls(run: RunContext, step: StepInProgress, calls: readonly ToolCall[], journalled: JournalledStep | undefined): Promise<ToolCallRecord[]> {
+async function runToolCalls(run: RunContext, step: StepInProgress, calls: readonly ToolCall[], journalled: JournalledStep | undefined): Promise<StepCalls> {
   const { options, signal, index } = run;
-  const { journal } = options;
+  const { journal, approvals } = options;
   let toRun = calls;
   if (journalled) {
     toRun = calls.filter((call) => !journalled.finished.has(call.id) && (!journalled.startedCallIds.has(call.id) || index.toolsByName.get(call.name)?.idempotent === true));
   }
-  if (journal && toRun.length > 0) await journalWrite(journal.toolsStarting(step.index, toRun));
-  const execute = async (call: ToolCall): Promise<ToolCallRecord> => {
-    const done = journalled?.finished.get(call.id);
-    if (done) return done;
-    if (journalled?.startedCallIds.has(call.id) && !toRun.includes(call)) {
-      const record = notRun(call, "", run.now() - run.runStart, interruptedCallOutput);
-      if (journal) await journalWrite(journal.toolFinished(step.index, record));
-      step.finished.push(record);
-      return record;
+  let decisions = journalled?.decisions;
+  let pendingIds: ReadonlySet<string> | undefined;
+  if (approvals) {
+    const undecided = toRun.filter((call) => approvals.requires(call.name) && !decisions?.has(call.id) && !journalled?.startedCallIds.has(call.id));
+    if (undecided.length > 0) {
+      const answer = await approvals.decide({ step: step.index, calls: undecided, signal });
+      if (answer === "pause") {
+        pendingIds = new Set(undecided.map((call) => call.id));
+      } else {
+        if (journal) await journalWrite(journal.approvalsDecided(step.index, answer));
+        const decided = new Map([...(decisions ?? []), ...answer.map((decision) => [decision.callId, decision] as const)]);
+        // A gate that left a call out has not approved it.
+        for (const call of undecided) if (!decided.has(call.id)) decided.set(call.id, { callId: call.id, approve: false, reason: "no decision was given" });
+        decisions = decided;
+      }
     }
-    const record = await executeToolCall(call, {
-      tools: index.toolsByName,
-      runSignal: signal,
-      timeoutMs: options.limits.toolTimeoutMs,
-      outputLimit: options.limits.toolOutputLimit,
-      span: run.span,
-      step: step.index,
-      runStart: run.runStart,
-      now: run.now,
-      emit: run.emit,
-    });
+  }
+  const denied = (call: ToolCall) => decisions?.get(call.id)?.approve === false;
+  const starting = toRun.filter((call) => !pendingIds?.has(call.id) && !denied(call));
+  if (journal && starting.length > 0) await journalWrite(journal.toolsStarting(step.index, starting));
+  const settle = async (record: ToolCallRecord): Promise<ToolCallRecord> => {
     if (journal) await journalWrite(journal.toolFinished(step.index, record));
     step.finished.push(record);
     return record;
   };
-  return raceAbort(
+  const execute = async (call: ToolCall): Promise<ToolCallRecord | undefined> => {
+    const done = journalled?.finished.get(call.id);
+    if (done) return done;
+    if (pendingIds?.has(call.id)) return undefined;
+    if (denied(call)) return settle(notRun(call, "", run.now() - run.runStart, deniedOutput(decisions?.get(call.id)?.reason)));
+    if (!toRun.includes(call)) return settle(notRun(call, "", run.now() - run.runStart, interruptedCallOutput));
+    return settle(
+      await executeToolCall(call, {
+        tools: index.toolsByName,
+        runSignal: signal,
+        timeoutMs: options.limits.toolTimeoutMs,
+        outputLimit: options.limits.toolOutputLimit,
+        span: run.span,
+        step: step.index,
+        runStart: run.runStart,
+        now: run.now,
+        emit: run.emit,
+      }),
+    );
+  };
+  const results = await raceAbort(
     scheduleToolCalls(
       calls,
       {
@@ -348,6 +382,9 @@ async function runToolCalls(run: RunContext, step: StepInProgress, calls: readon
     ),
     signal,
   );
+  const records = results.filter((record): record is ToolCallRecord => record !== undefined);
+  const pending = pendingIds ? calls.filter((call) => pendingIds.has(call.id)).map((call) => ({ step: step.index, callId: call.id, name: call.name, arguments: call.arguments })) : [];
+  return { records, pending };
 }
 
 /** Waits for a journal write; a failure becomes JournalWriteFailed so the run ends with it. */

@@ -3,6 +3,7 @@
  * journal they make up: `journalEvents` turns what the loop reports into events, `resumePointOf`
  * turns a run's stored events back into where the loop continues after a crash.
  */
+import type { ApprovalDecision } from "../agent/approval.ts";
 import type { JournalledModelCall, JournalledStep, ResumePoint } from "../agent/journal.ts";
 import type { ToolCallRecord } from "../agent/result.ts";
 import type { AssistantMessage, ToolCall, Usage } from "../model/messages.ts";
@@ -18,6 +19,8 @@ export const runEventTypes = [
   "model.completed",
   "tool.started",
   "tool.finished",
+  "run.requires_action",
+  "approval.decided",
   "run.completed",
   "run.failed",
   "run.cancelled",
@@ -112,6 +115,30 @@ export function toolFinishedEvent(step: number, record: ToolCallRecord): NewRunE
   return runEvent("tool.finished", body);
 }
 
+/** `approval.decided`: a person's decision on one call, `by` whom when known. */
+export interface ApprovalDecidedJson {
+  readonly step: number;
+  readonly call_id: string;
+  readonly approve: boolean;
+  readonly reason: string | null;
+  readonly by?: string;
+  readonly wait_ms?: number;
+}
+
+/** `approval.decided` events, one per decision. */
+export function approvalDecidedEvents(step: number, decisions: readonly ApprovalDecision[], extra: { by?: string; waitMs?: number } = {}): NewRunEvent[] {
+  return decisions.map((decision) =>
+    runEvent("approval.decided", {
+      step,
+      call_id: decision.callId,
+      approve: decision.approve,
+      reason: decision.reason ?? null,
+      ...(extra.by === undefined ? {} : { by: extra.by }),
+      ...(extra.waitMs === undefined ? {} : { wait_ms: Math.round(extra.waitMs) }),
+    } satisfies ApprovalDecidedJson),
+  );
+}
+
 /**
  * Rebuilds where a run stands from its events. Steps are taken in order from `model.completed`;
  * tool events of a step whose model call is not journalled cannot exist (the model call is written
@@ -119,12 +146,12 @@ export function toolFinishedEvent(step: number, record: ToolCallRecord): NewRunE
  * by skiff, so that is corruption, not input to forgive.
  */
 export function resumePointOf(events: readonly RunEvent[]): ResumePoint {
-  const steps = new Map<number, { model: JournalledModelCall; started: Set<string>; finished: Map<string, ToolCallRecord> }>();
+  const steps = new Map<number, { model: JournalledModelCall; started: Set<string>; finished: Map<string, ToolCallRecord>; decisions: Map<string, ApprovalDecision> }>();
   for (const event of events) {
     switch (event.type) {
       case "model.completed": {
         const body = JSON.parse(event.data) as ModelCompletedJson;
-        steps.set(body.step, { model: modelCallOf(body), started: new Set(), finished: new Map() });
+        steps.set(body.step, { model: modelCallOf(body), started: new Set(), finished: new Map(), decisions: new Map() });
         break;
       }
       case "tool.started": {
@@ -145,6 +172,11 @@ export function resumePointOf(events: readonly RunEvent[]): ResumePoint {
         });
         break;
       }
+      case "approval.decided": {
+        const body = JSON.parse(event.data) as ApprovalDecidedJson;
+        steps.get(body.step)?.decisions.set(body.call_id, { callId: body.call_id, approve: body.approve, ...(body.reason === null ? {} : { reason: body.reason }) });
+        break;
+      }
       default:
         break;
     }
@@ -156,7 +188,7 @@ export function resumePointOf(events: readonly RunEvent[]): ResumePoint {
     if (index !== position + 1) throw new Error(`the run journal has step ${index} where step ${position + 1} was expected`);
   });
   return {
-    steps: ordered.map(([, step]): JournalledStep => ({ model: step.model, startedCallIds: step.started, finished: step.finished })),
+    steps: ordered.map(([, step]): JournalledStep => ({ model: step.model, startedCallIds: step.started, finished: step.finished, decisions: step.decisions })),
   };
 }
 

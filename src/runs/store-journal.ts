@@ -4,10 +4,11 @@
  * sequence numbers follow the run's order; `note` adds an event nobody waits for (step.started)
  * into the same line, and a failure of such a write fails the next journal write.
  */
+import type { ApprovalDecision } from "../agent/approval.ts";
 import type { JournalledModelCall, RunJournal } from "../agent/journal.ts";
 import type { ToolCallRecord } from "../agent/result.ts";
 import type { ToolCall } from "../model/messages.ts";
-import { modelCompletedEvent, toolFinishedEvent, toolStartedEvents } from "./journal-codec.ts";
+import { approvalDecidedEvents, modelCompletedEvent, toolFinishedEvent, toolStartedEvents } from "./journal-codec.ts";
 import type { NewRunEvent, RunStore } from "./run-store.ts";
 
 /** Writes one run's events; also counts them, for metrics. */
@@ -34,6 +35,10 @@ export class StoreJournal implements RunJournal {
 
   toolFinished(step: number, record: ToolCallRecord): Promise<void> {
     return this.write([toolFinishedEvent(step, record)]);
+  }
+
+  approvalsDecided(step: number, decisions: readonly ApprovalDecision[]): Promise<void> {
+    return this.write(approvalDecidedEvents(step, decisions, { by: "terminal" }));
   }
 
   /** Appends events without making the run wait; they keep their place in the order. */

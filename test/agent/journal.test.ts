@@ -36,6 +36,9 @@ function recordingJournal() {
       entries.push(`done:${step}:${record.id}`);
       finished.set(step, [...(finished.get(step) ?? []), record]);
     },
+    async approvalsDecided(step, decisions) {
+      entries.push(`decided:${step}:${decisions.map((d) => `${d.callId}=${d.approve}`).join(",")}`);
+    },
   };
   /** The resume point as a journal holding these entries would rebuild it. */
   const point = (): ResumePoint => ({
@@ -89,6 +92,7 @@ describe("runAgent with a journal", () => {
       },
       toolsStarting: async () => {},
       toolFinished: async () => {},
+      approvalsDecided: async () => {},
     };
     const failure = await runAgent({ model, tools: [counted("write", counts), counted("read", counts)], messages: question, limits, journal }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(RunJournalError);
