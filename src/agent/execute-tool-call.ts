@@ -55,7 +55,8 @@ export async function executeToolCall(call: ToolCall, context: ToolCallContext):
     span.end(output);
   } catch (error) {
     if (context.runSignal.aborted) {
-      span.fail(context.runSignal.reason, "cancelled");
+      // The run is ending: its end closes this span with the run's own error (cancelled, timed
+      // out). Failing it here would race that, and which came first would decide error.type.
       throw context.runSignal.reason;
     }
     const failure = error instanceof ToolCallFailed ? error : new ToolCallFailed("tool_error", describe(error), error);

@@ -1,3 +1,4 @@
+import { redactUrl } from "../util/redact-url.ts";
 import { ERROR_TYPE_OTHER } from "./semconv.ts";
 
 /**
@@ -14,9 +15,10 @@ export function errorTypeOf(error: unknown): string {
   return ERROR_TYPE_OTHER;
 }
 
-/** The error's message for a span status, on one line and cut short. */
+/** The error's message for a span status, on one line, cut short, and without URL credentials. */
 export function errorMessageOf(error: unknown): string {
   const text = error instanceof Error ? error.message || error.name : String(error);
-  const line = text.replace(/\s+/g, " ").trim();
+  // Errors are redacted where they are made; this catches one that quotes a URL unredacted.
+  const line = redactUrl(text).replace(/\s+/g, " ").trim();
   return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }

@@ -96,13 +96,3 @@ export function parseKeyValueList(text: string | undefined): Record<string, stri
   }
   return out;
 }
-
-/** The URL without credentials or query, for messages: a collector URL may carry a token. */
-export function displayUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
-  } catch {
-    return "the configured collector";
-  }
-}

@@ -1,45 +1,29 @@
 /**
- * Sets up the OpenTelemetry SDK for one process: a provider with skiff's resource and sampler, an
+ * Sets up OpenTelemetry export for one process: skiff's resource, the configured sampler, an
  * OTLP/HTTP-protobuf exporter in a BatchSpanProcessor, and the `--trace` tree fed from the same
- * spans. The provider's id generator and sampler take presets (Presets below), so otel.ts can
- * create each span only when it ends, with ids and a sampling decision fixed when its run
- * started. No globals are registered (no global provider, no context manager): the tracer is
- * handed to the Tracer adapter in otel.ts. Imports are static, because `bun build --compile`
- * drops exporters loaded by dynamic require (anthropics/claude-code#50567).
+ * spans. otel.ts records spans itself and hands each finished one (a ReadableSpan) to these
+ * processors' onEnd; no SDK TracerProvider or Tracer is created, so processors never see onStart.
+ * No globals are registered (no global provider, no context manager). Imports are static,
+ * because `bun build --compile` drops exporters loaded by dynamic require
+ * (anthropics/claude-code#50567).
  */
 import { ExportResultCode } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  BasicTracerProvider,
   BatchSpanProcessor,
-  type IdGenerator,
-  ParentBasedSampler,
   RandomIdGenerator,
   type ReadableSpan,
-  type Sampler,
-  SamplingDecision,
-  type SamplingResult,
   type SpanExporter,
   type SpanProcessor,
-  TraceIdRatioBasedSampler,
 } from "@opentelemetry/sdk-trace-base";
-import {
-  type Attributes,
-  type Context,
-  type Link,
-  type Span,
-  type SpanKind,
-  type SpanOptions,
-  SpanStatusCode,
-  TraceFlags,
-  type Tracer as ApiTracer,
-} from "@opentelemetry/api";
+import { SpanStatusCode, TraceFlags } from "@opentelemetry/api";
 import { buildInfo } from "../build-info.ts";
-import { createOtelTracer, type LateSpans, type SpanPreset } from "./otel.ts";
-import { displayUrl, type OtelSettings } from "./otel-settings.ts";
+import { createOtelTracer } from "./otel.ts";
+import { redactUrl } from "../util/redact-url.ts";
+import type { OtelSettings } from "./otel-settings.ts";
+import { buildSampler } from "./sampler.ts";
+import { type SpanLimits, spanLimitsFromEnv } from "./span-limits.ts";
 import { createTreeCollector, type FinishedSpan } from "./tree.ts";
 import type { Tracer } from "./tracer.ts";
 
@@ -50,11 +34,13 @@ export interface OtelSetupOptions {
   readonly treeWriter?: (text: string) => void;
   /** One line about export trouble, at most once per process (stderr in the CLI). */
   readonly warn: (line: string) => void;
-  /** Extra processors, e.g. a test's SimpleSpanProcessor(InMemorySpanExporter). */
+  /** Extra processors, e.g. a test's SimpleSpanProcessor(InMemorySpanExporter); only onEnd is called. */
   readonly spanProcessors?: readonly SpanProcessor[];
+  /** The span limits; by default read from OTEL_SPAN_* / OTEL_ATTRIBUTE_* as the SDK reads them. */
+  readonly spanLimits?: SpanLimits;
 }
 
-/** A running SDK: the Tracer port over it, and a shutdown that never rejects and never hangs. */
+/** Telemetry running: the Tracer port over it, and a shutdown that never rejects and never hangs. */
 export interface OtelHandle {
   readonly tracer: Tracer;
   /** Sampled spans dropped so far because the export queue was full (for /metrics). */
@@ -63,7 +49,7 @@ export interface OtelHandle {
   shutdown(): Promise<void>;
 }
 
-/** Starts the SDK as the settings say. */
+/** Starts span recording and export as the settings say. */
 export function startOtel(options: OtelSetupOptions): OtelHandle {
   const { settings } = options;
   const report = onceReporter(options.warn);
@@ -75,7 +61,7 @@ export function startOtel(options: OtelSetupOptions): OtelHandle {
       headers: { ...settings.headers },
       ...(settings.exportTimeoutMs === undefined ? {} : { timeoutMillis: settings.exportTimeoutMs }),
     });
-    const batches = new BatchSpanProcessor(queue.exporter(reportingExporter(exporter, displayUrl(settings.tracesUrl), report)), {
+    const batches = new BatchSpanProcessor(queue.exporter(reportingExporter(exporter, redactUrl(settings.tracesUrl), report)), {
       maxQueueSize: settings.maxQueueSize,
       maxExportBatchSize: settings.maxExportBatchSize,
     });
@@ -83,21 +69,23 @@ export function startOtel(options: OtelSetupOptions): OtelHandle {
   }
   if (options.treeWriter) processors.push(treeProcessor(options.treeWriter));
 
-  const presets = new Presets(buildSampler(settings, options.treeWriter !== undefined));
-  const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes(settings.resource),
-    sampler: presets,
-    idGenerator: presets,
-    spanProcessors: processors,
-  });
   const tracer = createOtelTracer({
-    spans: presets.lateSpans(provider.getTracer("skiff", buildInfo.version)),
+    sampler: buildSampler(settings, options.treeWriter !== undefined),
+    ids: new RandomIdGenerator(),
+    output: {
+      resource: resourceFromAttributes(settings.resource),
+      scope: { name: "skiff", version: buildInfo.version },
+      limits: options.spanLimits ?? spanLimitsFromEnv(),
+      onEnd: (span) => {
+        for (const processor of processors) processor.onEnd(span);
+      },
+    },
     captureContent: settings.captureContent,
   });
 
   let closing: Promise<void> | undefined;
   const shutdown = async () => {
-    const flushed = provider.shutdown().then(
+    const flushed = Promise.all(processors.map((processor) => processor.shutdown())).then(
       () => true,
       // The exporter wrapper has already said what went wrong.
       () => true,
@@ -109,7 +97,7 @@ export function startOtel(options: OtelSetupOptions): OtelHandle {
     const finished = await Promise.race([flushed, expired]);
     clearTimeout(timer);
     if (!finished && settings.tracesUrl !== undefined) {
-      report(`span export to ${displayUrl(settings.tracesUrl)} did not finish within ${settings.flushTimeoutMs}ms; the remaining spans are dropped`);
+      report(`span export to ${redactUrl(settings.tracesUrl)} did not finish within ${settings.flushTimeoutMs}ms; the remaining spans are dropped`);
     }
   };
   return {
@@ -168,95 +156,6 @@ class ExportQueue {
   }
 }
 
-/**
- * The sampler OTEL_TRACES_SAMPLER(_ARG) names. With `--trace`, spans a sampler drops are still
- * recorded (not sampled), so the tree shows every run while export keeps to the sampler: the
- * BatchSpanProcessor exports only sampled spans.
- */
-function buildSampler(settings: OtelSettings, recordAll: boolean): Sampler {
-  const ratio = new TraceIdRatioBasedSampler(settings.samplerRatio);
-  const samplers: Record<OtelSettings["sampler"], Sampler> = {
-    always_on: new AlwaysOnSampler(),
-    always_off: new AlwaysOffSampler(),
-    traceidratio: ratio,
-    parentbased_always_on: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
-    parentbased_always_off: new ParentBasedSampler({ root: new AlwaysOffSampler() }),
-    parentbased_traceidratio: new ParentBasedSampler({ root: ratio }),
-  };
-  const sampler = samplers[settings.sampler];
-  if (!recordAll) return sampler;
-  return {
-    shouldSample(...args) {
-      const result = sampler.shouldSample(...args);
-      return result.decision === SamplingDecision.NOT_RECORD ? { ...result, decision: SamplingDecision.RECORD } : result;
-    },
-    toString: () => `RecordAll{${sampler.toString()}}`,
-  };
-}
-
-/**
- * The provider's id generator and sampler, to which a span's ids and sampling decision can be
- * given in advance: otel.ts creates SDK spans only when they end (see there), with the ids and the
- * decision it fixed when the run started. `tracer.startSpan` is synchronous and JS single-threaded,
- * so a preset set right before it is read by that span alone: each part once, and whatever is left
- * is cleared when it returns. Without a preset, ids are random and the configured sampler decides.
- */
-class Presets implements IdGenerator, Sampler {
-  private readonly random = new RandomIdGenerator();
-  private readonly sampler: Sampler;
-  private traceId: string | undefined;
-  private spanId: string | undefined;
-  private sampling: SamplingResult | undefined;
-
-  constructor(sampler: Sampler) {
-    this.sampler = sampler;
-  }
-
-  /** `tracer.startSpan` (the provider's tracer) with `preset`'s ids and sampling decision. */
-  startSpan(tracer: ApiTracer, name: string, options: SpanOptions, context: Context, preset: SpanPreset): Span {
-    this.traceId = preset.traceId;
-    this.spanId = preset.spanId;
-    this.sampling = preset.sampling;
-    try {
-      return tracer.startSpan(name, options, context);
-    } finally {
-      this.traceId = this.spanId = this.sampling = undefined;
-    }
-  }
-
-  generateTraceId(): string {
-    const id = this.traceId;
-    this.traceId = undefined;
-    return id ?? this.random.generateTraceId();
-  }
-
-  generateSpanId(): string {
-    const id = this.spanId;
-    this.spanId = undefined;
-    return id ?? this.random.generateSpanId();
-  }
-
-  shouldSample(context: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
-    const sampling = this.sampling;
-    this.sampling = undefined;
-    return sampling ?? this.sampler.shouldSample(context, traceId, name, kind, attributes, links);
-  }
-
-  toString(): string {
-    return this.sampler.toString();
-  }
-
-  /** Random ids, the configured sampler, and preset span starts, for otel.ts. */
-  lateSpans(tracer: ApiTracer): LateSpans {
-    return {
-      newTraceId: () => this.random.generateTraceId(),
-      newSpanId: () => this.random.generateSpanId(),
-      sample: (context, traceId, name, kind, attributes) => this.sampler.shouldSample(context, traceId, name, kind, attributes, []),
-      startSpan: (name, options, context, preset) => this.startSpan(tracer, name, options, context, preset),
-    };
-  }
-}
-
 /** Reports at most one line per process: a collector that is down must not flood stderr. */
 function onceReporter(warn: (line: string) => void): (message: string) => void {
   let reported = false;
@@ -288,7 +187,8 @@ function describeExportError(error: Error | undefined): string {
   const { code } = error as { code?: unknown };
   // The OTLP exporter's HTTP errors carry the status as a number and the reason as the message.
   const text = typeof code === "number" ? `HTTP ${code} ${error.message}` : error.message || error.name;
-  const line = text.replace(/\s+/g, " ").trim();
+  // A fetch error may quote the collector URL, credentials and all.
+  const line = redactUrl(text).replace(/\s+/g, " ").trim();
   return line.length > 200 ? `${line.slice(0, 200)}…` : line;
 }
 
@@ -317,5 +217,6 @@ function toFinishedSpan(span: ReadableSpan): FinishedSpan {
     attributes: span.attributes,
     errorMessage: span.status.message,
     isError: span.status.code === SpanStatusCode.ERROR,
+    events: span.events,
   };
 }

@@ -1,91 +1,57 @@
 /**
  * The OpenTelemetry adapter of the Tracer port: each run becomes an `invoke_agent` span with its
- * `chat` and `execute_tool` spans as children, carrying the GenAI semantic conventions' attributes
- * (names in semconv.ts). It speaks only @opentelemetry/api; the SDK, exporter and processors are
- * set up in otel-setup.ts.
+ * `chat` and `execute_tool` spans as children, carrying the GenAI conventions' attributes
+ * (genai-attributes.ts). Spans are skiff's own records, handed to the span processors as
+ * `ReadableSpan`s (exported-span.ts) when their operation ends; no SDK Tracer or Span is used.
  *
- * Spans are recorded lazily. A run spends seconds waiting on the network with its agent span and
- * a few tool or chat spans open, and an open SDK span (with its context) costs far more than the
- * data it will export: several KiB per in-flight run, times thousands of concurrent runs. So while
- * a span is open only a small record is kept (start time, attributes so far, events, status), and
- * the SDK span is created when the operation ends and ended at once, with the recorded times: it
- * lives for microseconds. What reaches processors and exporters is unchanged.
+ * Why records: a run spends seconds waiting on the network with its agent span and a few tool or
+ * chat spans open, and an open SDK span (with its context) costs far more than the data it will
+ * export: several KiB per in-flight run, times thousands of concurrent runs. A record holds only
+ * what the span will be made of (start time, attributes so far, events, status).
  *
- * - Ids and the sampling decision are fixed when the run starts (LateSpans, otel-setup.ts): the
- *   trace id is known for results and logs, a tool's traceparent names its span before the span
- *   exists, and a run the sampler drops records nothing at all. Every span of a run follows the
- *   run's decision, as the parent-based samplers make children do.
- * - A child is emitted as soon as it ends, with the run's span context as its parent
- *   (trace.wrapSpanContext), so nothing waits for the run; the agent span is emitted last, at the
- *   run's end, after any children the run had to close (the `--trace` tree relies on that order).
+ * - Ids and sampling are fixed when the run starts: the trace id is known for results and logs, a
+ *   tool's traceparent names its span before the span ends, and a run the sampler drops records
+ *   nothing. Every span of a run follows the run's decision, as parent-based samplers make
+ *   children do. Ids are drawn from the SDK's RandomIdGenerator: trace and agent span at the start,
+ *   a tool's at its start, a chat's when it ends (nothing needs it earlier).
+ * - A child is handed over as soon as it ends; the agent span last, at the run's end, after any
+ *   children the run had to close.
  *
  * Parents are always passed explicitly, never read from AsyncLocalStorage, so parallel tools stay
  * siblings whatever the runtime does with async context (several Bun ALS regressions are on
  * record, see otel-genai.md §6.5).
  */
-import {
-  type Attributes,
-  type AttributeValue,
-  type Context,
-  ROOT_CONTEXT,
-  SamplingDecision,
-  type SamplingResult,
-  type Span,
-  SpanKind,
-  type SpanOptions,
-  type SpanStatus,
-  SpanStatusCode,
-  trace,
-  TraceFlags,
-} from "@opentelemetry/api";
-import type { Usage } from "../model/messages.ts";
+import { type Attributes, SamplingDecision, type SpanContext, SpanKind, type SpanStatus, TraceFlags } from "@opentelemetry/api";
+import type { IdGenerator, Sampler } from "@opentelemetry/sdk-trace-base";
 import type { ModelResponse } from "../model/model.ts";
+import { errorTypeOf } from "./error-type.ts";
+import { type EndedSpan, ExportedSpan, type SpanOutput } from "./exported-span.ts";
 import {
-  answerMessagesJson,
-  inputMessagesJson,
-  outputMessagesJson,
-  splitSystem,
-  systemInstructionsJson,
-  toolArgumentsJson,
-  toolDefinitionsJson,
-  toolResultJson,
-} from "./content.ts";
-import { errorMessageOf, errorTypeOf } from "./error-type.ts";
+  addRequestContent,
+  agentStartAttributes,
+  chatStartAttributes,
+  markError,
+  setAgentEnd,
+  setChatEnd,
+  setToolEnd,
+  toolStartAttributes,
+} from "./genai-attributes.ts";
+import { sampleRun } from "./sampler.ts";
 import * as sc from "./semconv.ts";
-import { formatTraceparent, parseTraceparent, type TraceParent } from "./traceparent.ts";
+import type { RecordedEvent } from "./span-limits.ts";
+import { formatTraceparent, parseTraceparent } from "./traceparent.ts";
 import type { ChatSpan, ChatSpanInfo, RunSpan, RunSpanInfo, RunSpanOutcome, ToolSpan, ToolSpanInfo, Tracer } from "./tracer.ts";
 
-/** What the OTel Tracer adapter needs. */
+/** What the OTel Tracer adapter needs (otel-setup.ts builds it). */
 export interface OtelTracerOptions {
-  /** Creates SDK spans late, with ids and a sampling decision fixed earlier (otel-setup.ts). */
-  readonly spans: LateSpans;
+  /** Asked once per run, when it starts. */
+  readonly sampler: Sampler;
+  /** Random W3C trace and span ids. */
+  readonly ids: IdGenerator;
+  /** Where finished spans go. */
+  readonly output: SpanOutput;
   /** Record prompts, answers, tool arguments and results as span attributes (opt-in). */
   readonly captureContent: boolean;
-}
-
-/** What a span created late uses instead of the provider's id generator and sampler. */
-export interface SpanPreset {
-  /** The trace id of a root span (a child takes its parent's). */
-  readonly traceId?: string;
-  /** The span id; a fresh one when undefined. */
-  readonly spanId?: string;
-  readonly sampling: SamplingResult;
-}
-
-/**
- * The SDK side of lazy recording, which otel-setup.ts implements over its provider: random W3C
- * ids, the configured sampler, and a startSpan that takes its ids and sampling decision from a
- * preset instead of generating and sampling anew.
- */
-export interface LateSpans {
-  /** 32 lowercase hex characters, not all zero. */
-  newTraceId(): string;
-  /** 16 lowercase hex characters, not all zero. */
-  newSpanId(): string;
-  /** The configured sampler's decision for a run's span, asked once, when the run starts. */
-  sample(context: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes): SamplingResult;
-  /** `tracer.startSpan`, using the preset's ids and sampling decision. */
-  startSpan(name: string, options: SpanOptions, context: Context, preset: SpanPreset): Span;
 }
 
 /** Creates the Tracer that turns runs into GenAI spans. */
@@ -94,230 +60,159 @@ export function createOtelTracer(options: OtelTracerOptions): Tracer {
 }
 
 function startRun(options: OtelTracerOptions, info: RunSpanInfo): RunSpan {
-  const { spans } = options;
-  // The SDK stamps span starts with Date.now() (whole milliseconds); parallel tools a fraction of a
-  // millisecond apart would blur. So times come from one monotonic clock anchored to the wall
-  // clock once per run: exact within the run, no drift across a long-lived process.
+  // Span times come from one monotonic clock anchored to the wall clock once per run: parallel
+  // tools a fraction of a millisecond apart stay apart, and a long-lived process does not drift.
   const wall = Date.now();
   const mono = performance.now();
   const caller = info.traceparent === undefined ? undefined : parseTraceparent(info.traceparent);
-  const traceId = caller?.traceId ?? spans.newTraceId();
-  const attributes: Attributes = {
-    [sc.ATTR_GEN_AI_OPERATION_NAME]: sc.GEN_AI_OPERATION_INVOKE_AGENT,
-    [sc.ATTR_GEN_AI_AGENT_NAME]: info.agentName,
-    [sc.ATTR_GEN_AI_REQUEST_MODEL]: info.requestModel,
+  const traceId = ownTraceId(info.traceId) ?? caller?.traceId ?? options.ids.generateTraceId();
+  const parent: SpanContext | undefined =
+    caller === undefined ? undefined : { traceId, spanId: caller.spanId, traceFlags: caller.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, isRemote: true };
+  const attributes = agentStartAttributes(info);
+  const sampling = sampleRun(options.sampler, traceId, parent, agentSpanName(info.agentName), attributes);
+  if (sampling.decision === SamplingDecision.NOT_RECORD) return new UnrecordedRun(traceId, options.ids);
+  if (sampling.attributes !== undefined) Object.assign(attributes, sampling.attributes);
+  if (options.captureContent) addRequestContent(attributes, info.input, info.tools);
+  const context: SpanContext = {
+    traceId,
+    spanId: options.ids.generateSpanId(),
+    traceFlags: sampling.decision === SamplingDecision.RECORD_AND_SAMPLED ? TraceFlags.SAMPLED : TraceFlags.NONE,
+    traceState: sampling.traceState,
   };
-  if (info.conversationId !== undefined) attributes[sc.ATTR_GEN_AI_CONVERSATION_ID] = info.conversationId;
-  const parent = callerContext(caller);
-  const sampling = shared(spans.sample(parent, traceId, agentSpanName(info.agentName), SpanKind.INTERNAL, attributes));
-  if (sampling.decision === SamplingDecision.NOT_RECORD) return new UnrecordedRun(spans, traceId);
-  if (options.captureContent) {
-    const { system, rest } = splitSystem(info.input);
-    setJson(attributes, sc.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, systemInstructionsJson(system));
-    attributes[sc.ATTR_GEN_AI_INPUT_MESSAGES] = inputMessagesJson(rest);
-    setJson(attributes, sc.ATTR_GEN_AI_TOOL_DEFINITIONS, toolDefinitionsJson(info.tools));
-  }
-  return new RecordedRun(options, info, traceId, spans.newSpanId(), parent, sampling, attributes, wall, mono);
+  const events = info.resumed === undefined ? undefined : [resumedEvent(info.resumed, wall)];
+  return new RecordedRun(options, info, { context, parent, attributes, events, wall, mono });
 }
 
-/** A run the sampler dropped: ids for results and tools' traceparents, nothing recorded. */
-class UnrecordedRun implements RunSpan {
-  readonly traceId: string;
-  private readonly spans: LateSpans;
-
-  constructor(spans: LateSpans, traceId: string) {
-    this.spans = spans;
-    this.traceId = traceId;
-  }
-
-  startChat(): ChatSpan {
-    return unrecordedChat;
-  }
-
-  startTool(): ToolSpan {
-    // Its own span id, as the SDK gives a non-recording span, and the sampled flag off.
-    return new UnrecordedTool(formatTraceparent({ traceId: this.traceId, spanId: this.spans.newSpanId(), sampled: false }));
-  }
-
-  end(): void {}
+/** The agent span's event saying which attempt of a durable run this is, and where it runs. */
+function resumedEvent(resumed: NonNullable<RunSpanInfo["resumed"]>, time: number): RecordedEvent {
+  const attributes = { [sc.ATTR_SKIFF_RUN_ATTEMPT]: resumed.attempt, [sc.ATTR_SKIFF_REPLICA]: resumed.replica };
+  return { name: sc.EVENT_SKIFF_RUN_RESUMED, attributes, time };
 }
 
-const unrecordedChat: ChatSpan = { end() {}, fail() {}, event() {} };
-
-class UnrecordedTool implements ToolSpan {
-  readonly traceparent: string;
-
-  constructor(traceparent: string) {
-    this.traceparent = traceparent;
-  }
-
-  end(): void {}
-  fail(): void {}
+/** The trace id a run was given (lowercased), or undefined when absent or not a valid W3C trace id. */
+function ownTraceId(traceId: string | undefined): string | undefined {
+  if (traceId === undefined) return undefined;
+  const id = traceId.toLowerCase();
+  // A bad id must not fail the run: the run then starts a trace of its own.
+  return /^[0-9a-f]{32}$/.test(id) && !/^0+$/.test(id) ? id : undefined;
 }
 
-/** A recorded run: the agent span's record, and the records of its children still open. */
+function agentSpanName(agentName: string): string {
+  return `invoke_agent ${agentName}`;
+}
+
+/** What a recorded run's agent span starts with. */
+interface AgentStart {
+  readonly context: SpanContext;
+  /** The caller's span, when a traceparent came with the run. */
+  readonly parent: SpanContext | undefined;
+  readonly attributes: Attributes;
+  readonly events: RecordedEvent[] | undefined;
+  /** Date.now() and performance.now() at the start. */
+  readonly wall: number;
+  readonly mono: number;
+}
+
+/** A recorded run: the agent span's record, and the children still open. */
 class RecordedRun implements RunSpan {
-  readonly traceId: string;
   readonly options: OtelTracerOptions;
-  /** The agent span's id, fixed at the start so children can name it as their parent. */
-  private readonly spanId: string;
-  private readonly agentName: string;
-  private readonly conversationId: string | undefined;
-  /** The caller's context (a remote parent) or the root context. */
-  private readonly parent: Context;
-  readonly sampling: SamplingResult;
+  readonly agentName: string;
+  readonly conversationId: string | undefined;
+  /** The agent span's own context; also the parent of every child. */
+  readonly context: SpanContext;
+  private readonly parent: SpanContext | undefined;
   private readonly attributes: Attributes;
+  private readonly events: RecordedEvent[] | undefined;
   private readonly wall: number;
   private readonly mono: number;
   /** Children the run closes itself if they are still open when it ends. */
-  private readonly open: OpenSpan[] = [];
+  private open: ChildSpan[] | undefined;
   private ended = false;
 
-  constructor(
-    options: OtelTracerOptions,
-    info: RunSpanInfo,
-    traceId: string,
-    spanId: string,
-    parent: Context,
-    sampling: SamplingResult,
-    attributes: Attributes,
-    wall: number,
-    mono: number,
-  ) {
+  // The fields are copied rather than the AgentStart kept: one object less per in-flight run.
+  constructor(options: OtelTracerOptions, info: RunSpanInfo, start: AgentStart) {
     this.options = options;
-    this.traceId = traceId;
-    this.spanId = spanId;
     this.agentName = info.agentName;
     this.conversationId = info.conversationId;
-    this.parent = parent;
-    this.sampling = sampling;
-    this.attributes = attributes;
-    this.wall = wall;
-    this.mono = mono;
+    this.context = start.context;
+    this.parent = start.parent;
+    this.attributes = start.attributes;
+    this.events = start.events;
+    this.wall = start.wall;
+    this.mono = start.mono;
+  }
+
+  get traceId(): string {
+    return this.context.traceId;
   }
 
   /** Epoch milliseconds with sub-millisecond precision, from the run's monotonic clock. */
-  at(): number {
+  now(): number {
     return this.wall + (performance.now() - this.mono);
   }
 
-  get sampled(): boolean {
-    return this.sampling.decision === SamplingDecision.RECORD_AND_SAMPLED;
-  }
-
   startChat(chat: ChatSpanInfo): ChatSpan {
-    const attributes: Attributes = {
-      [sc.ATTR_GEN_AI_OPERATION_NAME]: sc.GEN_AI_OPERATION_CHAT,
-      [sc.ATTR_GEN_AI_PROVIDER_NAME]: chat.provider,
-      [sc.ATTR_GEN_AI_REQUEST_MODEL]: chat.model,
-    };
-    if (chat.serverAddress !== undefined) attributes[sc.ATTR_SERVER_ADDRESS] = chat.serverAddress;
-    if (chat.serverPort !== undefined) attributes[sc.ATTR_SERVER_PORT] = chat.serverPort;
-    // Conditionally required "if and only if the request streams": never set to false.
-    if (chat.stream) attributes[sc.ATTR_GEN_AI_REQUEST_STREAM] = true;
-    if (this.conversationId !== undefined) attributes[sc.ATTR_GEN_AI_CONVERSATION_ID] = this.conversationId;
-    const startTime = this.at();
-    if (this.options.captureContent) {
-      const { system, rest } = splitSystem(chat.messages);
-      setJson(attributes, sc.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, systemInstructionsJson(system));
-      attributes[sc.ATTR_GEN_AI_INPUT_MESSAGES] = inputMessagesJson(rest);
-      setJson(attributes, sc.ATTR_GEN_AI_TOOL_DEFINITIONS, toolDefinitionsJson(chat.tools));
-    }
-    return this.track(new OpenChat(this, chat.model, attributes, startTime));
+    const startTime = this.now();
+    return this.track(new ChatRecord(this, chatStartAttributes(chat, this.conversationId, this.options.captureContent), startTime));
   }
 
   startTool(tool: ToolSpanInfo): ToolSpan {
-    const attributes: Attributes = {
-      [sc.ATTR_GEN_AI_OPERATION_NAME]: sc.GEN_AI_OPERATION_EXECUTE_TOOL,
-      [sc.ATTR_GEN_AI_TOOL_NAME]: tool.name,
-      [sc.ATTR_GEN_AI_TOOL_CALL_ID]: tool.callId,
-      [sc.ATTR_GEN_AI_TOOL_TYPE]: tool.type,
-      [sc.ATTR_GEN_AI_AGENT_NAME]: this.agentName,
-    };
-    if (tool.description !== "") attributes[sc.ATTR_GEN_AI_TOOL_DESCRIPTION] = tool.description;
-    const startTime = this.at();
-    if (this.options.captureContent) attributes[sc.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = toolArgumentsJson(tool.arguments);
-    const traceparent = formatTraceparent({ traceId: this.traceId, spanId: this.options.spans.newSpanId(), sampled: this.sampled });
-    return this.track(new OpenTool(this, tool.name, attributes, startTime, traceparent));
+    const startTime = this.now();
+    const attributes = toolStartAttributes(tool, this.agentName, this.options.captureContent);
+    return this.track(new ToolRecord(this, attributes, startTime, this.options.ids.generateSpanId()));
   }
 
   end(outcome: RunSpanOutcome): void {
     if (this.ended) return;
     this.ended = true;
     // DESIGN §2: a run that ends (cancelled, timed out) closes every span it still has open.
-    const why = outcome.error ?? new Error("the run ended before this operation finished");
-    for (const child of [...this.open]) child.abandon(why);
+    if (this.open !== undefined) {
+      const why = outcome.error ?? new Error("the run ended before this operation finished");
+      for (const child of [...this.open]) child.abandon(why);
+    }
     const attributes = this.attributes;
-    setUsage(attributes, outcome.usage);
-    if (outcome.costUsd !== undefined) {
-      attributes[sc.ATTR_GEN_AI_USAGE_COST_AMOUNT] = outcome.costUsd;
-      attributes[sc.ATTR_GEN_AI_USAGE_COST_CURRENCY] = "USD";
-    }
-    attributes[sc.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = [outcome.finishReason];
-    if (this.options.captureContent && outcome.error === undefined && outcome.output !== undefined && outcome.output !== "") {
-      attributes[sc.ATTR_GEN_AI_OUTPUT_MESSAGES] = answerMessagesJson(outcome.output, outcome.finishReason);
-    }
+    setAgentEnd(attributes, outcome, this.options.captureContent);
     const status = outcome.error === undefined ? undefined : markError(attributes, errorTypeOf(outcome.error), outcome.error);
-    const preset: SpanPreset = { traceId: this.traceId, spanId: this.spanId, sampling: this.sampling };
-    emit(this.options.spans, agentSpanName(this.agentName), SpanKind.INTERNAL, attributes, this.wall, this.at(), this.parent, preset, undefined, status);
+    const { context, parent, events, wall } = this;
+    this.hand({ name: agentSpanName(this.agentName), kind: SpanKind.INTERNAL, context, parent, attributes, events, status, startTime: wall, endTime: this.now() });
   }
 
-  /** Creates a finished child's SDK span, as a child of the agent span (which may not exist yet). */
-  emitChild(child: OpenSpan, endTime: number): void {
-    const index = this.open.indexOf(child);
-    if (index >= 0) this.open.splice(index, 1);
-    const parent = trace.setSpan(
-      ROOT_CONTEXT,
-      trace.wrapSpanContext({
-        traceId: this.traceId,
-        spanId: this.spanId,
-        traceFlags: this.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
-        traceState: this.sampling.traceState,
-      }),
-    );
-    const spanId = child.spanId;
-    const preset: SpanPreset = spanId === undefined ? { sampling: this.sampling } : { spanId, sampling: this.sampling };
-    emit(this.options.spans, child.name(), child.kind, child.attributes, child.startTime, endTime, parent, preset, child.events, child.status);
+  /** A child ended: it is no longer the run's to close, and its span goes out now. */
+  childEnded(child: ChildSpan, span: EndedSpan): void {
+    const index = this.open?.indexOf(child) ?? -1;
+    if (index >= 0) this.open!.splice(index, 1);
+    this.hand(span);
   }
 
-  private track<T extends OpenSpan>(child: T): T {
+  private hand(span: EndedSpan): void {
+    const output = this.options.output;
+    output.onEnd(new ExportedSpan(span, output));
+  }
+
+  private track<T extends ChildSpan>(child: T): T {
     // A child started after the run ended is not the run's to close.
-    if (!this.ended) this.open.push(child);
+    if (!this.ended) (this.open ??= []).push(child);
     return child;
   }
 }
 
-interface RecordedEvent {
-  readonly name: string;
-  readonly attributes: Attributes | undefined;
-  readonly time: number;
-}
+/**
+ * An open chat or tool span of a recorded run. Thousands are open at once under load, so each
+ * holds only what its span needs; the span name is read back from the attributes (model, tool)
+ * rather than held twice.
+ */
+abstract class ChildSpan {
+  protected readonly run: RecordedRun;
+  protected readonly attributes: Attributes;
+  private readonly startTime: number;
+  private status: SpanStatus | undefined;
+  /** Set once the span is handed over; later calls are no-ops, as on an ended SDK span. */
+  protected done = false;
 
-/** An open chat or tool span: what its SDK span will be created with. */
-abstract class OpenSpan {
-  readonly run: RecordedRun;
-  /** The model or tool name, for the span name. */
-  protected readonly label: string;
-  readonly attributes: Attributes;
-  readonly startTime: number;
-  events: RecordedEvent[] | undefined;
-  status: SpanStatus | undefined;
-  /** Set once the span is emitted; later calls are no-ops, as on an ended SDK span. */
-  done = false;
-  abstract get kind(): SpanKind;
-
-  constructor(run: RecordedRun, label: string, attributes: Attributes, startTime: number) {
+  constructor(run: RecordedRun, attributes: Attributes, startTime: number) {
     this.run = run;
-    this.label = label;
     this.attributes = attributes;
     this.startTime = startTime;
-  }
-
-  abstract name(): string;
-
-  /** The span id fixed in advance, if any (else the SDK makes one when the span is created). */
-  get spanId(): string | undefined {
-    return undefined;
   }
 
   /** Closed by the run's end while still open. */
@@ -334,29 +229,38 @@ abstract class OpenSpan {
   protected finish(): void {
     if (this.done) return;
     this.done = true;
-    this.run.emitChild(this, this.run.at());
+    const run = this.run;
+    const parent = run.context;
+    const context: SpanContext = { traceId: parent.traceId, spanId: this.spanId(), traceFlags: parent.traceFlags, traceState: parent.traceState };
+    run.childEnded(this, {
+      name: this.spanName(),
+      kind: this.spanKind(),
+      context,
+      parent,
+      attributes: this.attributes,
+      events: this.recordedEvents(),
+      status: this.status,
+      startTime: this.startTime,
+      endTime: run.now(),
+    });
   }
+
+  /** Events recorded while the span was open (chats only). */
+  protected recordedEvents(): readonly RecordedEvent[] | undefined {
+    return undefined;
+  }
+
+  protected abstract spanId(): string;
+  protected abstract spanName(): string;
+  protected abstract spanKind(): SpanKind;
 }
 
-class OpenChat extends OpenSpan implements ChatSpan {
-  get kind(): SpanKind {
-    return SpanKind.CLIENT;
-  }
-
-  name(): string {
-    return `chat ${this.label}`;
-  }
+class ChatRecord extends ChildSpan implements ChatSpan {
+  private events: RecordedEvent[] | undefined;
 
   end(response: ModelResponse): void {
     if (this.done) return;
-    const attributes = this.attributes;
-    if (response.id !== undefined) attributes[sc.ATTR_GEN_AI_RESPONSE_ID] = response.id;
-    attributes[sc.ATTR_GEN_AI_RESPONSE_MODEL] = response.model;
-    attributes[sc.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = [response.finishReason];
-    setUsage(attributes, response.usage);
-    if (this.run.options.captureContent) {
-      attributes[sc.ATTR_GEN_AI_OUTPUT_MESSAGES] = outputMessagesJson(response.message, response.finishReason);
-    }
+    setChatEnd(this.attributes, response, this.run.options.captureContent);
     this.finish();
   }
 
@@ -367,103 +271,95 @@ class OpenChat extends OpenSpan implements ChatSpan {
   event(name: string, attributes?: Readonly<Record<string, string | number | boolean>>): void {
     if (this.done) return;
     // A copy, as the SDK's addEvent keeps one.
-    (this.events ??= []).push({ name, attributes: attributes === undefined ? undefined : { ...attributes }, time: this.run.at() });
+    (this.events ??= []).push({ name, attributes: attributes === undefined ? undefined : { ...attributes }, time: this.run.now() });
+  }
+
+  protected override recordedEvents(): readonly RecordedEvent[] | undefined {
+    return this.events;
+  }
+
+  protected spanId(): string {
+    return this.run.options.ids.generateSpanId();
+  }
+
+  protected spanName(): string {
+    return `chat ${String(this.attributes[sc.ATTR_GEN_AI_REQUEST_MODEL])}`;
+  }
+
+  protected spanKind(): SpanKind {
+    return SpanKind.CLIENT;
   }
 }
 
-class OpenTool extends OpenSpan implements ToolSpan {
-  /** Names this span, whose id is fixed now: the tool passes it on while it runs. */
-  readonly traceparent: string;
+class ToolRecord extends ChildSpan implements ToolSpan {
+  /** Fixed at the start: the tool passes it on (traceparent) while it runs. */
+  private readonly id: string;
 
-  constructor(run: RecordedRun, tool: string, attributes: Attributes, startTime: number, traceparent: string) {
-    super(run, tool, attributes, startTime);
-    this.traceparent = traceparent;
+  constructor(run: RecordedRun, attributes: Attributes, startTime: number, spanId: string) {
+    super(run, attributes, startTime);
+    this.id = spanId;
   }
 
-  get kind(): SpanKind {
-    return SpanKind.INTERNAL;
-  }
-
-  name(): string {
-    return `execute_tool ${this.label}`;
-  }
-
-  /** The span id, read back from the traceparent rather than held twice. */
-  override get spanId(): string {
-    return this.traceparent.slice(36, 52);
+  /** Names this span, for the tool to pass on. */
+  get traceparent(): string {
+    const { traceId, traceFlags } = this.run.context;
+    return formatTraceparent({ traceId, spanId: this.id, sampled: (traceFlags & TraceFlags.SAMPLED) !== 0 });
   }
 
   end(result: string): void {
     if (this.done) return;
-    // The result is recorded only for calls that succeeded, as the conventions say.
-    if (this.run.options.captureContent) this.attributes[sc.ATTR_GEN_AI_TOOL_CALL_RESULT] = toolResultJson(result);
+    setToolEnd(this.attributes, result, this.run.options.captureContent);
     this.finish();
   }
 
   fail(error: unknown, errorType: string): void {
     this.failWith(errorType, error);
   }
+
+  protected spanId(): string {
+    return this.id;
+  }
+
+  protected spanName(): string {
+    return `execute_tool ${String(this.attributes[sc.ATTR_GEN_AI_TOOL_NAME])}`;
+  }
+
+  protected spanKind(): SpanKind {
+    return SpanKind.INTERNAL;
+  }
 }
 
-/** Creates an SDK span from a record and ends it at once: the span lives for microseconds. */
-function emit(
-  spans: LateSpans,
-  name: string,
-  kind: SpanKind,
-  attributes: Attributes,
-  startTime: number,
-  endTime: number,
-  parent: Context,
-  preset: SpanPreset,
-  events: readonly RecordedEvent[] | undefined,
-  status: SpanStatus | undefined,
-): void {
-  const span = spans.startSpan(name, { kind, attributes, startTime }, parent, preset);
-  if (events !== undefined) for (const event of events) span.addEvent(event.name, event.attributes, event.time);
-  if (status !== undefined) span.setStatus(status);
-  span.end(endTime);
+/** A run the sampler dropped: ids for results and tools' traceparents, nothing recorded. */
+class UnrecordedRun implements RunSpan {
+  readonly traceId: string;
+  private readonly ids: IdGenerator;
+
+  constructor(traceId: string, ids: IdGenerator) {
+    this.traceId = traceId;
+    this.ids = ids;
+  }
+
+  startChat(): ChatSpan {
+    return unrecordedChat;
+  }
+
+  startTool(): ToolSpan {
+    // Its own span id, as the SDK gives a non-recording span, and the sampled flag off.
+    return new UnrecordedTool(formatTraceparent({ traceId: this.traceId, spanId: this.ids.generateSpanId(), sampled: false }));
+  }
+
+  end(): void {}
 }
 
-function agentSpanName(agentName: string): string {
-  return `invoke_agent ${agentName}`;
-}
+const unrecordedChat: ChatSpan = { end() {}, fail() {}, event() {} };
 
-/** The caller's trace when a valid traceparent came with the run, else a new root. */
-function callerContext(parent: TraceParent | undefined): Context {
-  if (!parent) return ROOT_CONTEXT;
-  return trace.setSpanContext(ROOT_CONTEXT, {
-    traceId: parent.traceId,
-    spanId: parent.spanId,
-    traceFlags: parent.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
-    isRemote: true,
-  });
-}
+class UnrecordedTool implements ToolSpan {
+  readonly traceparent: string;
 
-const sharedResults: Readonly<Record<SamplingDecision, SamplingResult>> = {
-  [SamplingDecision.NOT_RECORD]: Object.freeze({ decision: SamplingDecision.NOT_RECORD }),
-  [SamplingDecision.RECORD]: Object.freeze({ decision: SamplingDecision.RECORD }),
-  [SamplingDecision.RECORD_AND_SAMPLED]: Object.freeze({ decision: SamplingDecision.RECORD_AND_SAMPLED }),
-};
+  constructor(traceparent: string) {
+    this.traceparent = traceparent;
+  }
 
-/** A plain decision as one shared object, so each in-flight run does not hold its own copy. */
-function shared(result: SamplingResult): SamplingResult {
-  return result.attributes === undefined && result.traceState === undefined ? (sharedResults[result.decision] ?? result) : result;
-}
-
-/** Token counts; cache and reasoning only when the provider reported some. */
-function setUsage(attributes: Attributes, usage: Usage): void {
-  attributes[sc.ATTR_GEN_AI_USAGE_INPUT_TOKENS] = usage.inputTokens;
-  attributes[sc.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = usage.outputTokens;
-  if (usage.cachedInputTokens > 0) attributes[sc.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = usage.cachedInputTokens;
-  if (usage.reasoningTokens > 0) attributes[sc.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoningTokens;
-}
-
-/** Sets `error.type` and returns status ERROR with the message as description (success leaves the status UNSET). */
-function markError(attributes: Attributes, errorType: string, error: unknown): SpanStatus {
-  attributes[sc.ATTR_ERROR_TYPE] = errorType;
-  return { code: SpanStatusCode.ERROR, message: errorMessageOf(error) };
-}
-
-function setJson(attributes: Attributes, key: string, value: AttributeValue | undefined): void {
-  if (value !== undefined) attributes[key] = value;
+  end(): void {}
+  fail(): void {}
 }

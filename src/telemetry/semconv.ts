@@ -60,6 +60,13 @@ export const GEN_AI_OPERATION_EXECUTE_TOOL = "execute_tool";
 export const ATTR_GEN_AI_USAGE_COST_AMOUNT = "gen_ai.usage.cost.amount";
 export const ATTR_GEN_AI_USAGE_COST_CURRENCY = "gen_ai.usage.cost.currency";
 
+/** skiff's own: the agent span's event when a run continues an earlier attempt (durable runs). */
+export const EVENT_SKIFF_RUN_RESUMED = "skiff.run.resumed";
+/** On that event: which attempt this is (2 for the first resumption). */
+export const ATTR_SKIFF_RUN_ATTEMPT = "skiff.run.attempt";
+/** On that event: the replica that resumed the run. */
+export const ATTR_SKIFF_REPLICA = "skiff.replica";
+
 /** The fallback `error.type` when nothing more specific is known. */
 export const ERROR_TYPE_OTHER = "_OTHER";
 

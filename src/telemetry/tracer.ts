@@ -1,9 +1,12 @@
 /**
- * The tracing port. The agent loop and the model adapters speak only this; adapters
- * (otel.ts for OpenTelemetry, tree.ts for the `--trace` console tree) implement it.
+ * The tracing port: the agent loop opens run and tool spans, the model adapters chat spans. Its
+ * implementations are the OpenTelemetry export (otel*.ts), the `--trace` console tree (tree.ts)
+ * and the /metrics histograms (metrics-tracer.ts); `combineTracers` runs several at once. It
+ * imports the model's data types from their own files, never the Model port, which imports it.
  */
 import type { Message, Usage } from "../model/messages.ts";
-import type { ModelResponse, ToolSpec } from "../model/model.ts";
+import type { ModelResponse } from "../model/model-response.ts";
+import type { ToolSpec } from "../model/tool-spec.ts";
 
 /** What is known when a run starts. */
 export interface RunSpanInfo {
@@ -14,6 +17,13 @@ export interface RunSpanInfo {
   readonly conversationId?: string;
   /** W3C traceparent of the caller, so the run joins its trace. */
   readonly traceparent?: string;
+  /**
+   * The trace (32 hex) the run's spans go to, e.g. a resumed run's first attempt's: the agent span
+   * is a root in it, or the child of the traceparent's span when one is given too.
+   */
+  readonly traceId?: string;
+  /** Set when this run continues an earlier attempt: the agent span gets a `skiff.run.resumed` event. */
+  readonly resumed?: { readonly attempt: number; readonly replica: string };
   /** The messages the run starts from (recorded only when content capture is on). */
   readonly input: readonly Message[];
   readonly tools: readonly ToolSpec[];
@@ -34,6 +44,7 @@ export interface ChatSpanFactory {
   startChat(info: ChatSpanInfo): ChatSpan;
 }
 
+/** What is known when a model attempt starts. */
 export interface ChatSpanInfo {
   readonly model: string;
   readonly provider: string;
@@ -46,6 +57,7 @@ export interface ChatSpanInfo {
   readonly tools: readonly ToolSpec[];
 }
 
+/** One model attempt in flight; ended once, by `end` or `fail`. */
 export interface ChatSpan {
   end(response: ModelResponse): void;
   fail(error: unknown): void;
@@ -53,6 +65,7 @@ export interface ChatSpan {
   event(name: string, attributes?: Readonly<Record<string, string | number | boolean>>): void;
 }
 
+/** What is known when a tool call starts. */
 export interface ToolSpanInfo {
   readonly name: string;
   readonly callId: string;
@@ -63,6 +76,7 @@ export interface ToolSpanInfo {
   readonly arguments: string;
 }
 
+/** One tool call in flight; ended once, by `end` or `fail`. */
 export interface ToolSpan {
   /** W3C traceparent naming this span, to pass to HTTP tools; undefined when not traced. */
   readonly traceparent: string | undefined;
@@ -78,6 +92,7 @@ export interface RunSpan extends ChatSpanFactory {
   end(outcome: RunSpanOutcome): void;
 }
 
+/** The tracing port the loop receives; `noopTracer` when telemetry is off. */
 export interface Tracer {
   startRun(info: RunSpanInfo): RunSpan;
 }

@@ -1,6 +1,6 @@
 /**
- * The `--trace` console tree. It is drawn from the real OpenTelemetry spans of a run (otel-setup.ts
- * feeds finished spans in as FinishedSpan records), so what the tree shows is what a collector gets.
+ * The `--trace` console tree. It is drawn from the same finished spans the OTLP exporter gets
+ * (otel-setup.ts converts each to a FinishedSpan), so what the tree shows is what a collector gets.
  */
 import * as sc from "./semconv.ts";
 
@@ -18,6 +18,8 @@ export interface FinishedSpan {
   /** The status description when the span ended in error. */
   readonly errorMessage: string | undefined;
   readonly isError: boolean;
+  /** The span's events; the tree reads `skiff.run.resumed`. */
+  readonly events?: readonly { readonly name: string; readonly attributes?: Readonly<Record<string, unknown>> }[];
 }
 
 /** One row of the tree: a span with its children. */
@@ -45,7 +47,8 @@ export interface TreeCollector {
 
 /**
  * Collects finished spans per trace. Children end before their run (the run closes any still
- * open), so when an `invoke_agent` span arrives, all of its descendants are already here.
+ * open), so when an `invoke_agent` span arrives, all of its descendants are already here. Siblings
+ * are ordered by start, then end, so the order in which they arrived does not show.
  */
 export function createTreeCollector(options: TreeCollectorOptions): TreeCollector {
   const pending = new Map<string, FinishedSpan[]>();
@@ -62,7 +65,7 @@ export function createTreeCollector(options: TreeCollectorOptions): TreeCollecto
       const build = (node: FinishedSpan): TreeSpan => {
         const children = spans
           .filter((candidate) => candidate.parentSpanId === node.spanId && !used.has(candidate))
-          .sort((a, b) => a.startMs - b.startMs);
+          .sort((a, b) => a.startMs - b.startMs || a.endMs - b.endMs);
         for (const c of children) used.add(c);
         return { ...describe(node), children: children.map(build) };
       };
@@ -116,6 +119,8 @@ function describe(span: FinishedSpan): Omit<TreeSpan, "children"> {
   } else if (a[sc.ATTR_GEN_AI_TOOL_CALL_ID] !== undefined) {
     detail = String(a[sc.ATTR_GEN_AI_TOOL_CALL_ID]);
   }
+  const resumed = span.events?.find((event) => event.name === sc.EVENT_SKIFF_RUN_RESUMED);
+  if (resumed !== undefined) detail += `${detail === "" ? "" : " · "}resumed (attempt ${String(resumed.attributes?.[sc.ATTR_SKIFF_RUN_ATTEMPT])})`;
   const errorType = a[sc.ATTR_ERROR_TYPE];
   const error = span.isError
     ? [errorType === undefined ? undefined : String(errorType), span.errorMessage].filter((part) => part).join(": ") || "error"

@@ -1,31 +1,15 @@
-import { afterEach, describe, expect, it } from "bun:test";
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode } from "@opentelemetry/api";
-import {
-  InMemorySpanExporter,
-  type ReadableSpan,
-  SamplingDecision,
-  SimpleSpanProcessor,
-  type SpanProcessor,
-  TraceIdRatioBasedSampler,
-} from "@opentelemetry/sdk-trace-base";
+import { describe, expect, it } from "bun:test";
+import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { RunCancelledError, RunModelError, runAgent } from "../../src/agent/index.ts";
 import { ModelError } from "../../src/errors.ts";
-import { createDemoModel } from "../../src/model/demo.ts";
-import type { Message } from "../../src/model/messages.ts";
 import type { Model } from "../../src/model/model.ts";
-import { type OtelHandle, startOtel } from "../../src/telemetry/otel-setup.ts";
-import type { OtelSettings } from "../../src/telemetry/otel-settings.ts";
-import { testOtelSettings } from "./otel-settings-fixture.ts";
 import { calcTool } from "../../src/tools/builtin/calc.ts";
 import { timeTool } from "../../src/tools/builtin/time.ts";
 import { defineTool } from "../../src/tools/define-tool.ts";
-import { type Tool, ToolFailure } from "../../src/tools/tool.ts";
+import { ToolFailure } from "../../src/tools/tool.ts";
 import { z } from "zod";
 import { call, scriptedModel } from "../fakes/scripted-model.ts";
-
-const question = "What time is it in Tokyo and in Paris, and what is 17*23?";
-const system = "You are a test agent.";
-const limits = { maxSteps: 5, toolTimeoutMs: 5_000, toolOutputLimit: 65_536 };
+import { byName, demoRun, json, limits, ms, only, question, setup, shutDownAfterEach, system } from "./otel-kit.ts";
 
 /** Every content attribute; none may appear unless capture is on. */
 const contentKeys = [
@@ -46,73 +30,7 @@ const deprecatedKeys = [
   "gen_ai.agent.id",
 ];
 
-
-let handles: OtelHandle[] = [];
-afterEach(async () => {
-  await Promise.all(handles.map((handle) => handle.shutdown()));
-  handles = [];
-});
-
-/** Counts SDK spans started and ended (sampled or not), and the most ever open at once. */
-function spanCounter() {
-  const counts = { started: 0, ended: 0, maxOpen: 0 };
-  const processor: SpanProcessor = {
-    onStart() {
-      counts.started++;
-      counts.maxOpen = Math.max(counts.maxOpen, counts.started - counts.ended);
-    },
-    onEnd() {
-      counts.ended++;
-    },
-    forceFlush: () => Promise.resolve(),
-    shutdown: () => Promise.resolve(),
-  };
-  return { counts, processor };
-}
-
-function setup(overrides: Partial<OtelSettings> = {}, treeWriter?: (text: string) => void) {
-  const memory = new InMemorySpanExporter();
-  const { counts, processor } = spanCounter();
-  const otel = startOtel({
-    settings: testOtelSettings(overrides),
-    warn: () => {},
-    spanProcessors: [new SimpleSpanProcessor(memory), processor],
-    ...(treeWriter ? { treeWriter } : {}),
-  });
-  handles.push(otel);
-  return { memory, tracer: otel.tracer, counts };
-}
-
-function demoRun(tracer: ReturnType<typeof setup>["tracer"], tools: readonly Tool[] = [timeTool, calcTool], extra: { traceparent?: string } = {}) {
-  const messages: Message[] = [
-    { role: "system", content: system },
-    { role: "user", content: question },
-  ];
-  return runAgent({ model: createDemoModel(), tools, messages, limits, tracer, ...extra });
-}
-
-function byName(spans: readonly ReadableSpan[], name: string): ReadableSpan[] {
-  return spans.filter((span) => span.name === name).sort((a, b) => compareTime(a.startTime, b.startTime));
-}
-
-function ms(time: readonly [number, number]): number {
-  return time[0] * 1000 + time[1] / 1e6;
-}
-
-function compareTime(a: readonly [number, number], b: readonly [number, number]): number {
-  return ms(a) - ms(b);
-}
-
-function only<T>(items: readonly T[]): T {
-  expect(items).toHaveLength(1);
-  return items[0]!;
-}
-
-function json(span: ReadableSpan, key: string): unknown {
-  const value = span.attributes[key];
-  expect(typeof value).toBe("string");
-  return JSON.parse(value as string);
-}
+shutDownAfterEach();
 
 describe("createOtelTracer (demo model, in-memory exporter)", () => {
   it("emits invoke_agent with chat and parallel execute_tool spans as its children", async () => {
@@ -279,17 +197,22 @@ describe("createOtelTracer (demo model, in-memory exporter)", () => {
   });
 
   it("closes a tool span still open when the run is cancelled, with an error", async () => {
+    const started = Promise.withResolvers<void>();
     const hang = defineTool({
       name: "hang",
       description: "Never finishes",
       input: z.object({}),
-      run: () => new Promise(() => {}),
+      run: () => {
+        started.resolve();
+        return new Promise(() => {});
+      },
     });
     const controller = new AbortController();
     const model = scriptedModel([{ toolCalls: [call("c1", "hang", {})] }]);
     const { memory, tracer } = setup();
     const run = runAgent({ model, tools: [hang], messages: [{ role: "user", content: "x" }], limits, tracer, signal: controller.signal });
-    setTimeout(() => controller.abort(new Error("stop")), 20);
+    await started.promise;
+    controller.abort(new Error("stop"));
     await expect(run).rejects.toBeInstanceOf(RunCancelledError);
     const spans = memory.getFinishedSpans();
     const tool = only(byName(spans, "execute_tool hang"));
@@ -424,135 +347,5 @@ describe("--trace tree from OTel spans", () => {
     expect(lines.some((line) => /^├─ execute_tool calc .*ERROR tool_error: no maths today$/.test(line))).toBe(true);
     expect(lines[5]).toMatch(/^└─ chat demo .* stop$/);
     for (const line of lines) expect(line).toMatch(/[·█]{24}/);
-  });
-});
-
-describe("lazy recording: SDK spans are created only when their operation ends", () => {
-  /** A `time` tool that records, while it runs, its traceparent and what the SDK has seen so far. */
-  function probeTool(seen: { traceparent: string | undefined; started: number; ended: number; exported: number }[], state: () => { started: number; ended: number; exported: number }) {
-    return defineTool({
-      name: "time",
-      description: "Records what it sees",
-      input: z.object({ zone: z.string() }),
-      run: async ({ zone }, context) => {
-        seen.push({ traceparent: context.traceparent, ...state() });
-        await Bun.sleep(5);
-        return { zone };
-      },
-    });
-  }
-
-  it("holds no SDK span open while tools run, yet names each tool's span in its traceparent", async () => {
-    const { memory, tracer, counts } = setup();
-    const seen: { traceparent: string | undefined; started: number; ended: number; exported: number }[] = [];
-    const probe = probeTool(seen, () => ({ ...counts, exported: memory.getFinishedSpans().length }));
-    const result = await demoRun(tracer, [probe]);
-    // While the tools ran, only the first chat span existed, already ended and exported.
-    expect(seen).toHaveLength(2);
-    for (const view of seen) expect(view).toMatchObject({ started: 1, ended: 1, exported: 1 });
-    // Each span was ended as soon as it was started.
-    expect(counts).toEqual({ started: 5, ended: 5, maxOpen: 1 });
-
-    const spans = memory.getFinishedSpans();
-    const agent = only(byName(spans, "invoke_agent skiff"));
-    expect(result.traceId).toBe(agent.spanContext().traceId);
-    const toolSpans = byName(spans, "execute_tool time");
-    expect(toolSpans).toHaveLength(2);
-    expect(seen.map((view) => view.traceparent).sort()).toEqual(toolSpans.map((span) => `00-${result.traceId}-${span.spanContext().spanId}-01`).sort());
-    for (const span of toolSpans) {
-      expect(span.parentSpanContext?.spanId).toBe(agent.spanContext().spanId);
-      // Times are those of the operation, not of the span's creation.
-      expect(ms(span.endTime) - ms(span.startTime)).toBeGreaterThanOrEqual(4);
-    }
-    // Children are emitted as they end; the agent span comes last.
-    expect(spans.at(-1)).toBe(agent);
-  });
-
-  it("decides sampling once, at the run's start: a dropped run creates no SDK span and its tools get unsampled traceparents", async () => {
-    const { memory, tracer, counts } = setup({ sampler: "parentbased_always_off" });
-    const seen: { traceparent: string | undefined; started: number; ended: number; exported: number }[] = [];
-    const result = await demoRun(tracer, [probeTool(seen, () => ({ ...counts, exported: 0 })), calcTool]);
-    expect(counts.started).toBe(0);
-    expect(memory.getFinishedSpans()).toHaveLength(0);
-    expect(result.traceId).toMatch(/^[0-9a-f]{32}$/);
-    const traceparents = seen.map((view) => view.traceparent);
-    for (const traceparent of traceparents) expect(traceparent).toMatch(new RegExp(`^00-${result.traceId}-(?!0{16})[0-9a-f]{16}-00$`));
-    expect(new Set(traceparents).size).toBe(2);
-  });
-
-  it("keeps every run whole under a ratio sampler, exporting exactly the runs the sampler keeps", async () => {
-    const { memory, tracer } = setup({ sampler: "traceidratio", samplerRatio: 0.5 });
-    const ratio = new TraceIdRatioBasedSampler(0.5);
-    const kept = new Set<string>();
-    for (let i = 0; i < 40; i++) {
-      const result = await demoRun(tracer);
-      if (ratio.shouldSample(ROOT_CONTEXT, result.traceId!).decision === SamplingDecision.RECORD_AND_SAMPLED) kept.add(result.traceId!);
-    }
-    expect(kept.size).toBeGreaterThan(0);
-    expect(kept.size).toBeLessThan(40);
-    const byTrace = new Map<string, ReadableSpan[]>();
-    for (const span of memory.getFinishedSpans()) byTrace.set(span.spanContext().traceId, [...(byTrace.get(span.spanContext().traceId) ?? []), span]);
-    expect(new Set(byTrace.keys())).toEqual(kept);
-    for (const spans of byTrace.values()) {
-      expect(spans).toHaveLength(6);
-      const agent = only(byName(spans, "invoke_agent skiff"));
-      for (const span of spans) if (span !== agent) expect(span.parentSpanContext?.spanId).toBe(agent.spanContext().spanId);
-    }
-  });
-
-  it("records a chat span's events with the times they happened", async () => {
-    const model: Model = {
-      name: "m",
-      provider: "openai",
-      async complete(request) {
-        const span = request.spans!.startChat({ model: "m", provider: "openai", stream: false, attempt: 1, messages: request.messages, tools: request.tools });
-        await Bun.sleep(2);
-        span.event("retry", { attempt: 1, wait_ms: 2, reason: "model_http_429" });
-        await Bun.sleep(2);
-        span.event("no_attributes");
-        const response = {
-          message: { role: "assistant" as const, content: "hi" },
-          usage: { inputTokens: 3, outputTokens: 1, cachedInputTokens: 0, reasoningTokens: 0 },
-          finishReason: "stop" as const,
-          id: undefined,
-          model: "m",
-          provider: "openai",
-        };
-        span.end(response);
-        span.event("after_end");
-        return response;
-      },
-    };
-    const { memory, tracer } = setup();
-    await runAgent({ model, tools: [], messages: [{ role: "user", content: "hi" }], limits, tracer });
-    const chat = only(byName(memory.getFinishedSpans(), "chat m"));
-    expect(chat.events.map((event) => [event.name, event.attributes])).toEqual([
-      ["retry", { attempt: 1, wait_ms: 2, reason: "model_http_429" }],
-      ["no_attributes", {}],
-    ]);
-    const [retry, bare] = chat.events;
-    expect(ms(retry!.time)).toBeGreaterThan(ms(chat.startTime));
-    expect(ms(bare!.time)).toBeGreaterThan(ms(retry!.time));
-    expect(ms(bare!.time)).toBeLessThanOrEqual(ms(chat.endTime));
-    expect(chat.attributes["gen_ai.response.id"]).toBeUndefined();
-  });
-
-  it("closes a tool still open when the run is cancelled, in the export and in the --trace tree", async () => {
-    const hang = defineTool({ name: "hang", description: "Never finishes", input: z.object({}), run: () => new Promise(() => {}) });
-    const controller = new AbortController();
-    const model = scriptedModel([{ toolCalls: [call("c1", "hang", {}), call("c2", "calc", { expression: "2+2" })] }]);
-    let tree = "";
-    const { memory, tracer, counts } = setup({}, (text) => (tree += text));
-    const run = runAgent({ model, tools: [hang, calcTool], messages: [{ role: "user", content: "x" }], limits, tracer, signal: controller.signal });
-    setTimeout(() => controller.abort(new Error("stop")), 20);
-    await expect(run).rejects.toBeInstanceOf(RunCancelledError);
-    const spans = memory.getFinishedSpans();
-    expect(spans.map((span) => span.name)).toEqual(["chat scripted", "execute_tool calc", "execute_tool hang", "invoke_agent skiff"]);
-    expect(counts).toEqual({ started: 4, ended: 4, maxOpen: 1 });
-    const lines = tree.trimEnd().split("\n");
-    expect(lines).toHaveLength(4);
-    expect(lines[0]).toMatch(/^invoke_agent skiff .*ERROR run_cancelled/);
-    expect(lines.some((line) => /execute_tool hang .*ERROR run_cancelled/.test(line))).toBe(true);
-    expect(lines.some((line) => /execute_tool calc .* c2$/.test(line))).toBe(true);
   });
 });

@@ -39,3 +39,40 @@ describe("createTreeCollector", () => {
     expect(out[0]).toContain("ERROR timeout: too slow");
   });
 });
+
+describe("createTreeCollector, arrival order", () => {
+  const children = [
+    span("c1", "r1", "chat m", 0, 4, { "gen_ai.usage.input_tokens": 3, "gen_ai.usage.output_tokens": 2 }),
+    span("t1", "r1", "execute_tool a", 4, 9, { "gen_ai.tool.call.id": "call_a" }),
+    span("t2", "r1", "execute_tool b", 4, 6, { "gen_ai.tool.call.id": "call_b" }),
+    span("t3", "r1", "execute_tool c", 4, 7.5, { "gen_ai.tool.call.id": "call_c" }),
+    span("c2", "r1", "chat m", 9, 12, { "gen_ai.usage.input_tokens": 9, "gen_ai.usage.output_tokens": 1 }),
+  ];
+  const root = span("r1", undefined, "invoke_agent skiff", 0, 12, { "gen_ai.operation.name": "invoke_agent" });
+
+  function draw(order: readonly FinishedSpan[]): string {
+    let out = "";
+    const collector = createTreeCollector({ write: (text) => (out += text), barWidth: 12 });
+    for (const child of order) collector.add(child);
+    collector.add(root);
+    return out;
+  }
+
+  it("draws the same tree whatever order the children arrive in: by start, then end", () => {
+    const expected = draw(children);
+    const rows = expected.split("\n").map((line) => /(?:invoke_agent|chat|execute_tool) \w+/.exec(line)?.[0]);
+    expect(rows).toEqual(["invoke_agent skiff", "chat m", "execute_tool b", "execute_tool c", "execute_tool a", "chat m", undefined]);
+    const orders = [[...children].reverse(), [children[3]!, children[0]!, children[4]!, children[1]!, children[2]!], [children[2]!, children[3]!, children[1]!, children[4]!, children[0]!]];
+    for (const order of orders) expect(draw(order)).toBe(expected);
+  });
+
+  it("notes a resumed run's attempt on its row", () => {
+    let out = "";
+    const collector = createTreeCollector({ write: (text) => (out += text) });
+    collector.add({
+      ...span("r1", undefined, "invoke_agent skiff", 0, 3, { "gen_ai.operation.name": "invoke_agent" }),
+      events: [{ name: "skiff.run.resumed", attributes: { "skiff.run.attempt": 2, "skiff.replica": "b" } }],
+    });
+    expect(out).toMatch(/^invoke_agent skiff .* resumed \(attempt 2\)\n$/);
+  });
+});
