@@ -4,25 +4,28 @@
  * imports it: it is where the server meets concrete adapters.
  */
 import { bunListenBacklog } from "./platform/listen-backlog.ts";
+import { approvalPolicy } from "./agent/approval.ts";
 import { runLimits } from "./cli/run-limits.ts";
-import { type Config, resolveAuthToken, type SecretSources } from "./config/index.ts";
+import type { Config, SecretSources } from "./config/index.ts";
 import { ConfigError } from "./errors.ts";
 import { priceFor } from "./model/pricing.ts";
 import { createApp } from "./server/app.ts";
-import { checkExposure, parseListen } from "./server/listen.ts";
 import { createLogger, type Logger } from "./server/logger.ts";
 import { errorCodeOf } from "./server/run-errors.ts";
 import { startGcPacer } from "./platform/gc-pacer.ts";
 import { RunTracker } from "./server/run-tracker.ts";
+import { serveStartup } from "./server/serve-startup.ts";
+import { chooseListener } from "./server/inherited-listener.ts";
+import { openServiceStatus } from "./server/service-status.ts";
 import { type RunningServer, serve } from "./server/serve.ts";
 import { shutdownGracefully } from "./server/shutdown.ts";
-import { boundSessionStore, parseSessionsSpec, type SessionStore, startSessionSweeper, type Sweeper } from "./sessions/index.ts";
+import { boundSessionStore, type SessionStore, startSessionSweeper, type Sweeper } from "./sessions/index.ts";
 import { openSessionStore } from "./sessions/open-store.ts";
 import type { ExecutorCounters } from "./runs/executor.ts";
 import { boundRunStore } from "./runs/bounded-run-store.ts";
 import { openRunStore } from "./runs/open-run-store.ts";
 import type { RunStore } from "./runs/run-store.ts";
-import { buildRuntime, type Runtime } from "./wire.ts";
+import { buildRuntime, missingApiKeys, type Runtime } from "./wire.ts";
 
 export interface ServeCommandOptions {
   readonly config: Config;
@@ -41,11 +44,11 @@ const idleTimeoutSec = 30;
 export async function serveCommand(options: ServeCommandOptions): Promise<number> {
   const { config, secrets } = options;
   const settings = config.server;
-  const address = parseListen(settings.listen);
-  const token = resolveAuthToken(settings.auth_token_file, secrets);
-  checkExposure(address, token !== undefined);
+  const { address: configured, token, sessions: spec } = serveStartup(config, secrets, options.cwd);
+  // systemd's socket, when it passed one: taken before any child process starts (close-on-exec).
+  const { address, inherited, note } = chooseListener(configured, secrets.env, process.pid, token !== undefined);
   const logger = createLogger({ level: settings.log_level, format: settings.log_format, write: options.write });
-  const spec = parseSessionsSpec(settings.sessions, "sqlite", { env: secrets.env, cwd: options.cwd });
+  if (note) logger.log(inherited ? "info" : "debug", note);
 
   const store = await openSessionStore(spec);
   // Runs live beside the sessions: the same SQLite file or Postgres database (memory: not durable).
@@ -72,6 +75,8 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
       config,
       secrets,
       metrics: true,
+      // A missing key fails each run with a 401, not start-up: said once here, in the log.
+      requireApiKey: false,
       warn: (line) => logger.log("warn", line.trim()),
       log: ({ level, msg, ...fields }) => logger.log(level, msg, fields),
     });
@@ -98,7 +103,9 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
       bodyTimeoutMs: settings.body_timeout,
       storeTimeoutMs: settings.store_timeout,
       runLeaseMs: settings.run_lease,
+      approvalTimeoutMs: settings.approval_timeout,
     },
+    ...(config.tools.require_approval.length === 0 ? {} : { requiresApproval: approvalPolicy(config.tools.require_approval) }),
     system: config.system,
     logger,
     ...(token === undefined ? {} : { authToken: token }),
@@ -112,12 +119,14 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     server = serve(app, {
       hostname: address.hostname,
       port: address.port,
+      ...(inherited ? { inherited } : {}),
       idleTimeoutSec,
       maxRequestBodySize: Math.max(2 * settings.max_body, settings.max_body + 1024 * 1024),
     });
   } catch (error) {
     await runtime.shutdown();
     await closeStore();
+    if (inherited) throw new ConfigError([{ path: "LISTEN_FDS", message: error instanceof Error ? error.message : String(error) }], { cause: error });
     throw listenError(settings.listen, error);
   }
 
@@ -130,11 +139,16 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     durable_runs: runStore.durable,
     auth: token === undefined ? "none" : "bearer",
     max_concurrent: settings.max_concurrent,
-    backlog: "backlog" in server.backlog ? server.backlog.backlog : bunListenBacklog,
+    backlog: "backlog" in server.backlog ? server.backlog.backlog : server.inherited ? "systemd's" : bunListenBacklog,
     pid: process.pid,
   });
-  if ("unchanged" in server.backlog) logger.log("debug", "listen backlog left at Bun's 512", { reason: server.backlog.unchanged });
+  if ("unchanged" in server.backlog && !server.inherited) logger.log("debug", "listen backlog left at Bun's 512", { reason: server.backlog.unchanged });
   if (token === undefined) logger.log("warn", "no auth token set: /v1/ routes are open to every local client");
+  for (const issue of missingApiKeys(config, secrets)) logger.log("warn", `${issue.path}: ${issue.message}; runs will fail until one is set`);
+
+  // systemd (Type=notify): READY=1 now that requests are answered, then status and watchdog pings.
+  const service = openServiceStatus({ env: secrets.env, pid: process.pid, runs, logger });
+  service?.status.ready(server.url);
 
   await waitForShutdown(options, logger, (hurry) =>
     shutdownGracefully({
@@ -143,6 +157,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
       timeoutMs: settings.shutdown_timeout,
       logger,
       hurry,
+      ...(service ? { status: service.status } : {}),
       cleanup: [
         // After the drain: runs still going were aborted and gave their leases back by now.
         ["run executor", async () => app.executor.stop()],
@@ -152,6 +167,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
       ],
     }),
   );
+  service?.close();
   return 0;
 }
 

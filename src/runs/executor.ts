@@ -8,7 +8,7 @@
 import { CancelReason } from "../agent/errors.ts";
 import type { ResumeOptions } from "../agent/run-agent.ts";
 import { resumePointOf, runEvent, type RunEventType } from "./journal-codec.ts";
-import { LeaseLostError, type NewRun, type RunEvent, type RunRecord, type RunStore } from "./run-store.ts";
+import { type FinalStatus, LeaseLostError, type NewRun, type RunEvent, type RunRecord, type RunStore } from "./run-store.ts";
 import { StoreJournal } from "./store-journal.ts";
 
 /** The abort reason of a run whose lease this replica lost: it must stop without writing. */
@@ -27,7 +27,8 @@ export class CancelRequested extends CancelReason {
 
 /** How a run ended, as stored: the final status and the JSON body of the final event and of GET. */
 export interface RunFinal {
-  readonly status: "completed" | "failed" | "cancelled";
+  /** `requires_action`: paused for approvals; the lease is given up until the decisions are in. */
+  readonly status: FinalStatus;
   readonly body: Readonly<Record<string, unknown>>;
 }
 
@@ -100,7 +101,7 @@ export class LocalRun {
     this.executor.forget(this);
     if (this.controller.signal.reason instanceof LeaseLost) return false;
     await this.journal.settled();
-    const type: RunEventType = final.status === "completed" ? "run.completed" : final.status === "failed" ? "run.failed" : "run.cancelled";
+    const type: RunEventType = `run.${final.status}`;
     const body = JSON.stringify(final.body);
     try {
       await this.executor.store.finish(this.record.id, this.executor.replica, final.status, body, [{ type, data: body }]);
@@ -133,6 +134,14 @@ export class LocalRun {
   }
 }
 
+/** Work the executor repeats while it runs. */
+interface Chore {
+  readonly everyMs: number;
+  readonly what: string;
+  readonly work: () => Promise<void>;
+  timer: ReturnType<typeof setInterval> | undefined;
+}
+
 /** One replica's share of the durable runs. */
 export class RunExecutor {
   readonly store: RunStore;
@@ -143,6 +152,7 @@ export class RunExecutor {
   readonly #listeners = new Map<string, Set<() => void>>();
   readonly #background = new Set<Promise<void>>();
   #timer: ReturnType<typeof setInterval> | undefined;
+  readonly #chores: Chore[] = [];
   #ticking = false;
   #stopped = false;
 
@@ -157,14 +167,41 @@ export class RunExecutor {
     if (this.#timer) return;
     this.#timer = setInterval(() => void this.tick(), this.#options.tickMs);
     this.#timer.unref?.();
+    for (const chore of this.#chores) this.startChore(chore);
     void this.tick();
   }
 
-  /** Stops claiming and renewing; runs still executing keep their signals. */
+  /** Stops claiming and renewing (and the chores); runs still executing keep their signals. */
   stop(): void {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
+    for (const chore of this.#chores) clearInterval(chore.timer);
+  }
+
+  /** Claims now what there is room for, without waiting for the tick (a run was just queued). */
+  poke(): void {
+    void this.tick();
+  }
+
+  /** Runs `work` every `everyMs` while the executor runs (e.g. the approval timeout sweep); failures are warned about. */
+  every(everyMs: number, what: string, work: () => Promise<void>): void {
+    const chore: Chore = { everyMs, what, work, timer: undefined };
+    this.#chores.push(chore);
+    if (this.#timer) this.startChore(chore);
+  }
+
+  private startChore(chore: Chore): void {
+    let running = false;
+    chore.timer = setInterval(() => {
+      if (running || this.#stopped) return;
+      running = true;
+      chore
+        .work()
+        .catch((error: unknown) => this.warn(`${chore.what} failed; retrying later`, error))
+        .finally(() => (running = false));
+    }, chore.everyMs);
+    chore.timer.unref?.();
   }
 
   /** Settles when every background run this replica started has ended (finished or released). */
@@ -277,7 +314,9 @@ export class RunExecutor {
     let resume: ResumeOptions | undefined;
     let events: readonly RunEvent[] = [];
     if (record.attempt > 1) {
-      if (!record.background) {
+      events = await this.allEvents(record.id);
+      // A foreground run that paused for approvals answered its client then; it goes on like a background run.
+      if (!record.background && !events.some((event) => event.type === "run.requires_action")) {
         // A foreground run belongs to its HTTP request, which died with the replica: say so, and
         // do not run on for a client that is gone.
         await run.finish({
@@ -286,7 +325,6 @@ export class RunExecutor {
         });
         return;
       }
-      events = await this.allEvents(record.id);
       resume = {
         point: resumePointOf(events),
         elapsedMs: Math.max(0, this.now() - record.createdAt),

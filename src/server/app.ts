@@ -6,7 +6,7 @@ import { HttpError } from "./http-error.ts";
 import { errorCodeOf } from "./run-errors.ts";
 import { postChatCompletion } from "./routes/chat-completions.ts";
 import { getModel, getTools, healthz, listModels, metrics, readyz } from "./routes/info.ts";
-import { cancelRunObject, getRunEvents, getRunObject } from "./routes/run-objects.ts";
+import { cancelRunObject, getRunEvents, getRunObject, postApprovals } from "./routes/run-objects.ts";
 import { postRun } from "./routes/runs.ts";
 import { deleteSession, getSession } from "./routes/sessions.ts";
 
@@ -52,6 +52,7 @@ const paramRoutes: readonly (readonly [string, Route])[] = [
 const paramSuffixRoutes: readonly (readonly [prefix: string, suffix: string, Route])[] = [
   ["/v1/runs/", "/events", { route: "/v1/runs/{id}/events", methods: { GET: getRunEvents } }],
   ["/v1/runs/", "/cancel", { route: "/v1/runs/{id}/cancel", methods: { POST: (ctx, _req, _info, id) => cancelRunObject(ctx, id) } }],
+  ["/v1/runs/", "/approvals", { route: "/v1/runs/{id}/approvals", methods: { POST: postApprovals } }],
 ];
 
 /**

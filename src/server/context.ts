@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { RunExecutor } from "../runs/executor.ts";
 import { createMemoryRunStore } from "../runs/memory-runs.ts";
+import { expireApprovals } from "./approvals.ts";
 import { executeBackground } from "./durable-runs.ts";
 import { errorCodeOf } from "./run-errors.ts";
 import { type BoundedSessionStore, boundSessionStore } from "../sessions/index.ts";
@@ -62,6 +63,13 @@ export function createContext(deps: AppDeps): AppContext {
     now: base.now,
   });
   const context: AppContext = { ...base, executor };
+  if (deps.requiresApproval) {
+    const timeoutMs = deps.settings.approvalTimeoutMs ?? 3_600_000;
+    // A tenth of the timeout, between 1 s and 1 min: a denial comes at most that late.
+    executor.every(Math.min(60_000, Math.max(1_000, Math.floor(timeoutMs / 10))), "the approval_timeout sweep", async () => {
+      if ((await expireApprovals(executor.store, timeoutMs, base.now())) > 0) executor.poke();
+    });
+  }
   return context;
 }
 

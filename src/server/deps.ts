@@ -13,6 +13,8 @@ export interface AppDeps {
   readonly model: Model;
   readonly tools: readonly Tool[];
   readonly store: SessionStore;
+  /** Tools whose calls wait for a person's decision (tools.require_approval); none by default. */
+  readonly requiresApproval?: (toolName: string) => boolean;
   /** Where runs and their events are kept (default: in memory, not durable). */
   readonly runStore?: RunStore;
   /** This process's name in run leases and events (default: host, pid and a random suffix). */
@@ -54,4 +56,6 @@ export interface ServerSettings {
   readonly heartbeatMs?: number;
   /** How long a replica's claim on a run lasts unless renewed, in ms (default 15 s). */
   readonly runLeaseMs?: number;
+  /** How long a run waits for approval decisions before the undecided calls are denied, in ms (default 1 h). */
+  readonly approvalTimeoutMs?: number;
 }

@@ -26,7 +26,8 @@ export async function executeBackground(ctx: AppContext, claimed: ClaimedRun, re
   const { record } = claimed;
   const ids: RunIds = { id: record.id, sessionId: record.sessionId };
   const request = decodeRunRequest(record.request);
-  const remainingMs = record.createdAt + request.timeout_ms - ctx.now();
+  // Time spent waiting for a person's decisions does not count against the run's timeout.
+  const remainingMs = record.createdAt + request.timeout_ms + waitedForApprovals(claimed.events) - ctx.now();
   if (remainingMs <= 0) {
     return failedBefore(ids, "timeout_error", `The run did not finish within its timeout of ${request.timeout_ms} ms (it was waiting for a replica, or its replica stopped).`);
   }
@@ -67,13 +68,14 @@ export async function executeBackground(ctx: AppContext, claimed: ClaimedRun, re
       timeoutMs: remainingMs,
       stream: false,
       traceparent: request.traceparent ?? undefined,
+      approvals: "pause",
     };
     const info: RequestInfo = { route: "background" };
     const end = await execute(ctx, job, ids, session, claimed.signal, info, undefined, {
       journal: claimed.journal,
       ...(resume === undefined ? {} : { resume }),
     });
-    return runFinalOf(ids, end);
+    return runFinalOf(ids, end, ctx.now());
   } finally {
     if (sessionId !== undefined) ctx.busySessions.delete(sessionId);
   }
@@ -85,4 +87,18 @@ function sessionVersionAtStart(events: readonly RunEvent[]): number | undefined 
   if (!started) return undefined;
   const version = (JSON.parse(started.data) as { session_version?: unknown }).session_version;
   return typeof version === "number" ? version : undefined;
+}
+
+/** How long the run waited in requires_action so far: from each pause to the decisions that queued it again. */
+function waitedForApprovals(events: readonly RunEvent[]): number {
+  let waited = 0;
+  let pausedAt: number | undefined;
+  for (const event of events) {
+    if (event.type === "run.requires_action") pausedAt = event.at;
+    else if (event.type === "run.queued" && pausedAt !== undefined) {
+      waited += event.at - pausedAt;
+      pausedAt = undefined;
+    }
+  }
+  return waited;
 }

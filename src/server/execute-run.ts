@@ -1,4 +1,5 @@
 import { type AgentEvent, type AgentEventListener, type RunResult, runAgent } from "../agent/index.ts";
+import type { ApprovalGate } from "../agent/approval.ts";
 import { runEvent } from "../runs/journal-codec.ts";
 import type { LocalRun } from "../runs/executor.ts";
 import { RunStoreError } from "../runs/run-store.ts";
@@ -20,6 +21,11 @@ export interface RunJob {
   /** Ask the model to stream, so `model.delta` events arrive. */
   readonly stream: boolean;
   readonly traceparent: string | undefined;
+  /**
+   * What a call needing approval does: `pause` the run in requires_action (POST /v1/runs), or is
+   * `deny`ed with an explanation (POST /v1/chat/completions, whose clients cannot answer).
+   */
+  readonly approvals?: "pause" | "deny";
 }
 
 /** How a run ended. */
@@ -87,7 +93,8 @@ export async function prepareRun(ctx: AppContext, clientSignal: AbortSignal, job
   // With a durable store the run is journalled too, so GET /v1/runs/{id} answers for it from any
   // replica; it still ends when its client goes away (only background runs outlive a request).
   let local: LocalRun | undefined;
-  if (ctx.executor.store.durable) {
+  // A run that may pause for approvals is journalled even in memory: it continues from there.
+  if (ctx.executor.store.durable || (job.approvals === "pause" && deps.requiresApproval !== undefined)) {
     try {
       local = await beginJournal(ctx, job, ids, session?.version ?? 0);
     } catch (error) {
@@ -131,7 +138,7 @@ async function beginJournal(ctx: AppContext, job: RunJob, ids: RunIds, sessionVe
 /** Stores how a foreground run ended; the client has its answer already, so trouble is only logged. */
 async function finishJournal(ctx: AppContext, local: LocalRun, ids: RunIds, end: RunEnd): Promise<void> {
   try {
-    await local.finish(runFinalOf(ids, end));
+    await local.finish(runFinalOf(ids, end, ctx.now()));
   } catch (error) {
     ctx.logger.log("warn", "could not record how a run ended", { run_id: ids.id, error_code: errorCodeOf(error) });
   }
@@ -174,15 +181,18 @@ export async function execute(
       stream: job.stream,
       ...(durability ? { journal: durability.journal, onEvent: journalEvents(durability, onEvent) } : onEvent === undefined ? {} : { onEvent }),
       ...(durability?.resume === undefined ? {} : { resume: durability.resume }),
+      ...(deps.requiresApproval === undefined ? {} : { approvals: approvalGate(deps.requiresApproval, job.approvals ?? "deny") }),
       ...(ids.sessionId === undefined ? {} : { conversationId: ids.sessionId }),
       ...(job.traceparent === undefined ? {} : { traceparent: job.traceparent }),
       ...(deps.price === undefined ? {} : { price: deps.price }),
     });
     info.traceId = result.traceId;
-    const outcome: RunOutcome = result.finishReason === "max_steps" || result.finishReason === "budget" ? result.finishReason : "completed";
+    const outcome: RunOutcome =
+      result.finishReason === "max_steps" || result.finishReason === "budget" || result.finishReason === "requires_action" ? result.finishReason : "completed";
     info.outcome = outcome;
     ctx.metrics.recordRun(outcome, result);
-    if (ids.sessionId === undefined) return { ok: true, result, outcome };
+    // A paused run's turn is not over: it is saved when the run finishes after the decisions.
+    if (ids.sessionId === undefined || outcome === "requires_action") return { ok: true, result, outcome };
     const unsaved = await saveTurn(ctx, ids, session?.version ?? 0, job.input, result, deadline, durability !== undefined);
     if (unsaved && unsaved.http.status >= 500) info.errorCode = errorCodeOf(unsaved.http.cause);
     return unsaved ? { ok: false, failure: unsaved } : { ok: true, result, outcome };
@@ -264,5 +274,20 @@ function journalEvents(durability: Durability, onEvent: AgentEventListener | und
     if (event.type === "step.started") journal.note([runEvent("step.started", { step: event.step })]);
     else if (event.type === "run.started" && event.traceId !== undefined && durability.resume === undefined) journal.recordTraceId(event.traceId);
     onEvent?.(event);
+  };
+}
+
+/** The gate of a served run: it cannot ask anyone now, so it pauses, or denies where nobody can answer. */
+function approvalGate(requires: (toolName: string) => boolean, mode: "pause" | "deny"): ApprovalGate {
+  return {
+    requires,
+    decide: async ({ calls }) =>
+      mode === "pause"
+        ? "pause"
+        : calls.map((call) => ({
+            callId: call.id,
+            approve: false,
+            reason: "this tool needs a person's approval, which /v1/chat/completions cannot ask for; the service's POST /v1/runs can",
+          })),
   };
 }

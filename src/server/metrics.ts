@@ -6,6 +6,7 @@ export type RunOutcome =
   | "completed"
   | "max_steps"
   | "budget"
+  | "requires_action"
   | "timeout"
   | "cancelled"
   | "model_error"

@@ -3,6 +3,7 @@
  * after a crash) and its end (status and final body). Shared by foreground runs (execute-run.ts)
  * and background ones (durable-runs.ts).
  */
+import type { PendingApproval } from "../agent/result.ts";
 import type { ResumeOptions } from "../agent/run-agent.ts";
 import type { Message } from "../model/messages.ts";
 import type { RunFinal } from "../runs/executor.ts";
@@ -37,8 +38,40 @@ export interface Durability {
 }
 
 /** The stored end of a run: its status and the body GET /v1/runs/{id} and the final event carry. */
-export function runFinalOf(ids: RunIds, end: RunEnd): RunFinal {
+export function runFinalOf(ids: RunIds, end: RunEnd, now: number): RunFinal {
+  if (end.ok && end.result.finishReason === "requires_action") {
+    return { status: "requires_action", body: { ...pausedRunJson(ids, end.result.pendingApprovals ?? [], now) } };
+  }
   if (end.ok) return { status: "completed", body: { ...runJson(ids, end.result), status: "completed" } };
   const cancelled = end.failure.outcome === "cancelled";
   return { status: cancelled ? "cancelled" : "failed", body: { id: ids.id, status: cancelled ? "cancelled" : "failed", ...end.failure.http.body() } };
+}
+
+/** A call waiting for a decision, as the API shows it. */
+export interface PendingApprovalJson {
+  readonly step: number;
+  readonly call_id: string;
+  readonly tool: string;
+  readonly arguments: string;
+}
+
+/** The stored result of a paused run: what waits for a decision, and since when. */
+export interface PausedRunJson {
+  readonly id: string;
+  readonly session_id: string | null;
+  readonly status: "requires_action";
+  readonly pending_approvals: readonly PendingApprovalJson[];
+  /** ISO time the run paused: server.approval_timeout counts from here. */
+  readonly requested_at: string;
+}
+
+/** The body of a paused run (GET /v1/runs/{id} shows it, and the `run.requires_action` event carries it). */
+export function pausedRunJson(ids: RunIds, pending: readonly PendingApproval[], now: number): PausedRunJson {
+  return {
+    id: ids.id,
+    session_id: ids.sessionId ?? null,
+    status: "requires_action",
+    pending_approvals: pending.map((call) => ({ step: call.step, call_id: call.callId, tool: call.name, arguments: call.arguments })),
+    requested_at: new Date(now).toISOString(),
+  };
 }

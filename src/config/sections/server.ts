@@ -57,6 +57,12 @@ export const serverSection = z
       help: "On SIGTERM, how long in-flight runs may finish before they are aborted",
       zeroRefused: 'a drain must end before systemd gives up waiting; to abort runs at once, use "1ms"',
     }),
+    watchdog: duration("30s", {
+      flag: "watchdog",
+      commands: ["systemd"],
+      help: "WatchdogSec= of the unit `skiff systemd` prints: systemd restarts skiff when its event loop sends no ping for this long",
+      zero: "no watchdog",
+    }),
     sessions: field(z.string().min(1).optional(), {
       kind: "string",
       flag: "sessions",
@@ -69,6 +75,14 @@ export const serverSection = z
       commands: serve,
       help: "How long a replica's claim on a run lasts unless renewed; a run whose replica died is resumed by another after this",
       zeroRefused: "a run's claim would expire at once and every replica would take it over",
+    }),
+    approval_timeout: duration("1h", {
+      flag: "approval-timeout",
+      commands: serve,
+      help: "How long a run waits for decisions on tool calls needing approval; then the undecided calls are denied",
+      zeroRefused: "every call needing approval would be denied at once; take the tool out of tools.require_approval instead",
+      // Compared with when the run paused, not a timer.
+      max: 36_500 * 86_400_000,
     }),
     runs_retention: duration("7d", {
       flag: "runs-retention",

@@ -80,6 +80,12 @@ export const toolsSection = z
       placeholder: "A,B",
       help: "Tools to turn off, by name (also declared and MCP tools)",
     }),
+    require_approval: field(z.array(z.string().min(1)).default([]), {
+      kind: "list",
+      flag: "require-approval",
+      placeholder: "A,B",
+      help: 'Tools whose calls wait for a person\'s yes, by name or * glob (e.g. "fs_write,github__*")',
+    }),
     fs_root: field(z.string().min(1).optional(), {
       kind: "string",
       placeholder: "DIR",

@@ -4,7 +4,11 @@
  * run's stored events as SSE, each with its sequence number as `id:`, resumable with
  * Last-Event-ID or `?after=N`, following the run live until its final event).
  */
+import { z } from "zod";
 import { finalEventTypes } from "../../runs/journal-codec.ts";
+import { type DecisionRefusal, recordDecisions } from "../approvals.ts";
+import { issueError } from "../issues.ts";
+import { readJsonBody } from "../read-body.ts";
 import { type RunRecord, RunStoreError } from "../../runs/run-store.ts";
 import type { AppContext, RequestInfo } from "../context.ts";
 import { badRequest, HttpError } from "../http-error.ts";
@@ -33,6 +37,68 @@ export async function cancelRunObject(ctx: AppContext, id: string): Promise<Resp
   if (!record) throw notFound(id);
   const json = runObjectJson(record);
   return Response.json(json, { status: json["status"] === "cancelled" || isFinished(record) ? 200 : 202 });
+}
+
+const decisionsBody = z.strictObject({
+  decisions: z
+    .array(
+      z.strictObject({
+        call_id: z.string().min(1),
+        approve: z.boolean(),
+        reason: z.string().max(2_000).optional(),
+      }),
+    )
+    .min(1, "give at least one decision"),
+});
+
+/**
+ * POST /v1/runs/{id}/approvals: decisions on a paused run's pending calls, from any replica. The
+ * run continues (on whichever replica has room) once every pending call is decided.
+ */
+export async function postApprovals(ctx: AppContext, req: Request, info: RequestInfo, id: string): Promise<Response> {
+  checkId(id);
+  info.runId = id;
+  const parsed = decisionsBody.safeParse(await readJsonBody(req, ctx.bodyLimits));
+  if (!parsed.success) throw issueError(parsed.error.issues, [], ["decisions"]);
+  const decisions = parsed.data.decisions.map((d) => ({ callId: d.call_id, approve: d.approve, ...(d.reason === undefined ? {} : { reason: d.reason }) }));
+  const seen = new Set<string>();
+  for (const [index, decision] of decisions.entries()) {
+    if (seen.has(decision.callId)) throw badRequest(`decisions[${index}].call_id: "${decision.callId}" is decided twice in this request`, `decisions[${index}].call_id`);
+    seen.add(decision.callId);
+  }
+  const outcome = await storeCall(() => recordDecisions(ctx.executor.store, id, decisions, { by: "api", now: ctx.now() }), `recording decisions on run "${id}"`);
+  if (!outcome.ok) throw refusalError(id, outcome.refusal);
+  for (const decision of decisions) {
+    ctx.logger.log("info", "approval decided", { run_id: id, call_id: decision.callId, approve: decision.approve, by: "api" });
+  }
+  if (outcome.queued) ctx.executor.poke();
+  return Response.json(runObjectJson(outcome.record));
+}
+
+function refusalError(id: string, refusal: DecisionRefusal): HttpError {
+  switch (refusal.kind) {
+    case "not_found":
+      return notFound(id);
+    case "not_waiting":
+      return new HttpError(409, "conflict_error", `run "${id}" is ${refusal.status}, not waiting for approvals (status requires_action); there is nothing to decide`);
+    case "unknown_call":
+      return new HttpError(
+        400,
+        "invalid_request_error",
+        `decisions[${refusal.index}].call_id: run "${id}" has no pending call "${refusal.callId}"; pending: ${refusal.pending.join(", ") || "(none)"}`,
+        { param: `decisions[${refusal.index}].call_id` },
+      );
+    case "already_decided":
+      return new HttpError(409, "conflict_error", `decisions[${refusal.index}].call_id: call "${refusal.callId}" of run "${id}" was already decided`, {
+        param: `decisions[${refusal.index}].call_id`,
+      });
+    case "busy":
+      return new HttpError(409, "conflict_error", `run "${id}" kept changing while the decisions were recorded; send them again`);
+    default: {
+      const unknown: never = refusal;
+      throw new Error(`unhandled refusal ${JSON.stringify(unknown)}`);
+    }
+  }
 }
 
 /** GET /v1/runs/{id}/events. */

@@ -2,7 +2,7 @@ import type { AgentEvent } from "../../agent/index.ts";
 import type { AppContext, RequestInfo } from "../context.ts";
 import { clientGone, prepareRun, runTimeoutMs } from "../execute-run.ts";
 import { RunStoreError, type RunRecord } from "../../runs/run-store.ts";
-import { encodeRunRequest } from "../stored-run.ts";
+import { encodeRunRequest, pausedRunJson } from "../stored-run.ts";
 import { badRequest, HttpError } from "../http-error.ts";
 import { runObjectJson } from "./run-objects.ts";
 import { readJsonBody } from "../read-body.ts";
@@ -29,7 +29,7 @@ export async function postRun(ctx: AppContext, req: Request, info: RequestInfo):
   const prepared = await prepareRun(
     ctx,
     streamGone ? AbortSignal.any([req.signal, streamGone.signal]) : req.signal,
-    { ...request, traceparent: traceparentOf(req) },
+    { ...request, traceparent: traceparentOf(req), approvals: "pause" },
     info,
   );
   const { ids } = prepared;
@@ -37,6 +37,10 @@ export async function postRun(ctx: AppContext, req: Request, info: RequestInfo):
 
   if (!request.stream) {
     const end = await prepared.run();
+    // Paused for approvals: 202, the run goes on once POST /v1/runs/{id}/approvals has the decisions.
+    if (end.ok && end.result.finishReason === "requires_action") {
+      return Response.json(pausedRunJson(ids, end.result.pendingApprovals ?? [], ctx.now()), { status: 202, headers: { ...headers, location: `/v1/runs/${ids.id}` } });
+    }
     if (end.ok) return Response.json(runJson(ids, end.result), { headers });
     const response = end.failure.http.toResponse();
     response.headers.set("x-skiff-run-id", ids.id);
@@ -49,7 +53,9 @@ export async function postRun(ctx: AppContext, req: Request, info: RequestInfo):
     .run((event) => forward(channel, event))
     .then((end) => {
       if (clientGone(channel, end)) info.status = clientClosedStatus;
-      if (end.ok) channel.send(JSON.stringify(runJson(ids, end.result)), "run.completed");
+      if (end.ok && end.result.finishReason === "requires_action") {
+        channel.send(JSON.stringify(pausedRunJson(ids, end.result.pendingApprovals ?? [], ctx.now())), "run.requires_action");
+      } else if (end.ok) channel.send(JSON.stringify(runJson(ids, end.result)), "run.completed");
       else channel.send(JSON.stringify(end.failure.http.body()), "run.failed");
       channel.close();
     });
