@@ -146,11 +146,8 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
   if (token === undefined) logger.log("warn", "no auth token set: /v1/ routes are open to every local client");
   for (const issue of missingApiKeys(config, secrets)) logger.log("warn", `${issue.path}: ${issue.message}; runs will fail until one is set`);
 
-  // systemd (Type=notify): READY=1 now that requests are answered, then status and watchdog pings.
   const service = openServiceStatus({ env: secrets.env, pid: process.pid, runs, logger });
-  service?.status.ready(server.url);
-
-  await waitForShutdown(options, logger, (hurry) =>
+  const stopped = waitForShutdown(options, logger, (hurry) =>
     shutdownGracefully({
       runs,
       server,
@@ -167,6 +164,10 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
       ],
     }),
   );
+  // systemd (Type=notify): READY=1 once requests are answered and SIGTERM drains (its handler is
+  // set), then status lines and watchdog pings.
+  service?.status.ready(server.url);
+  await stopped;
   service?.close();
   return 0;
 }

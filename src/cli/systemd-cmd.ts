@@ -15,7 +15,7 @@ export interface SystemdCommandOptions {
   readonly self: readonly string[];
 }
 
-/** `skiff systemd`: the unit on stdout, warnings on stderr. */
+/** `skiff systemd`: the unit (with `--socket`, also skiff.socket) on stdout, warnings on stderr. */
 export function printSystemdUnit(options: SystemdCommandOptions): void {
   const binary = options.flags.get("binary");
   const { text, warnings } = renderUnit({
@@ -27,6 +27,7 @@ export function printSystemdUnit(options: SystemdCommandOptions): void {
     cwd: options.cwd,
     version: buildInfo.version,
     env: options.env,
+    socket: options.flags.get("socket") === "true",
   });
   for (const warning of warnings) options.terminal.err(`skiff: warning: ${warning}\n`);
   options.terminal.out(text);

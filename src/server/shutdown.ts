@@ -1,6 +1,7 @@
 import type { Logger } from "./logger.ts";
 import type { RunTracker } from "./run-tracker.ts";
 import type { RunningServer } from "./serve.ts";
+import type { ServiceStatus } from "./service-status.ts";
 
 /** What a graceful shutdown stops, in order. */
 export interface ShutdownPlan {
@@ -13,6 +14,8 @@ export interface ShutdownPlan {
   readonly cleanup: readonly (readonly [name: string, close: () => Promise<void>])[];
   /** Resolves when the caller wants to skip the wait (a second SIGTERM or Ctrl-C). */
   readonly hurry?: Promise<void>;
+  /** The service manager, told that the drain began (systemd: STOPPING=1 and a status line). */
+  readonly status?: Pick<ServiceStatus, "stopping">;
 }
 
 /** Time given to aborted runs to send their error before connections are closed. */
@@ -27,6 +30,7 @@ export async function shutdownGracefully(plan: ShutdownPlan): Promise<void> {
   const { runs, server, logger } = plan;
   logger.log("info", "shutting down", { runs_in_flight: runs.size, timeout_ms: plan.timeoutMs });
   runs.drain();
+  plan.status?.stopping(plan.timeoutMs);
   const answered = server.stopAccepting();
 
   const hurry = plan.hurry ?? new Promise<void>(() => {});

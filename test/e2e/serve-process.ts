@@ -22,6 +22,10 @@ export interface ServeOptions {
   readonly args?: readonly string[];
   readonly env?: Record<string, string | undefined>;
   readonly cwd?: string;
+  /** A command that execs its arguments (the binary and its flags follow it), e.g. to set LISTEN_PID. */
+  readonly wrapper?: readonly string[];
+  /** A descriptor of this process the child gets as its descriptor 3 (a socket to inherit). */
+  readonly fd3?: number;
 }
 
 const running = new Set<ServeProcess>();
@@ -29,12 +33,10 @@ const running = new Set<ServeProcess>();
 /** Starts `skiff serve --listen 127.0.0.1:0 …` and resolves once it logs where it listens. */
 export async function startServe(options: ServeOptions = {}): Promise<ServeProcess> {
   const binary = await skiffBinary();
-  const proc = Bun.spawn([binary, "serve", "--listen", "127.0.0.1:0", ...(options.args ?? [])], {
+  const proc = Bun.spawn([...(options.wrapper ?? []), binary, "serve", "--listen", "127.0.0.1:0", ...(options.args ?? [])], {
     cwd: options.cwd ?? projectRoot,
     env: options.env ?? cleanEnv(),
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
+    stdio: ["ignore", "pipe", "pipe", ...(options.fd3 === undefined ? [] : [options.fd3])],
   });
   const logs: Record<string, unknown>[] = [];
   const waiters = new Set<() => void>();
