@@ -1,6 +1,6 @@
 /**
  * skiff's entry point. `skiff version` answers from here, before anything else is loaded, so it
- * starts as fast as the runtime does; every other command goes to dispatch.ts, the composition root.
+ * starts as fast as the runtime does; every other command goes to dispatch.ts and its command table.
  */
 import { printVersion } from "./cli/version.ts";
 

@@ -1,6 +1,7 @@
 /**
  * Composition of `skiff doctor`: its checks with the real MCP client behind the MCP probe. Like
- * wire.ts, only main.ts imports it: it is where doctor meets a concrete adapter.
+ * wire.ts, only the command's run (commands/doctor.ts) imports it: it is where doctor meets a
+ * concrete adapter.
  */
 import { buildInfo } from "./build-info.ts";
 import { type DoctorProbes, doctorChecks } from "./cli/doctor/checks.ts";

@@ -1,4 +1,4 @@
-/** Wiring for the commands that open the session store besides serve: `skiff chat --session ID` and `skiff sessions`. Like wire.ts, only dispatch.ts imports it. */
+/** Wiring for the commands that open the session store besides serve: `skiff chat --session ID` and `skiff sessions`. Like wire.ts, only the commands' runs (src/commands/) import it. */
 import { existsSync } from "node:fs";
 import { ChatSession } from "./cli/chat-session.ts";
 import type { Terminal } from "./cli/io.ts";

@@ -1,8 +1,10 @@
 /**
- * Builds the concrete adapters (model, tools, tracer) from a validated Config. Only dispatch.ts
- * imports this file: it is the one place where ports meet their implementations.
+ * Builds the concrete adapters (model, tools, tracer) from a validated Config. Only composition
+ * code imports it (the commands' runs in src/commands/, and wire-serve.ts): it is the one place
+ * where ports meet their implementations.
  */
 import type { Config } from "./config/index.ts";
+import { ConfigError, type Issue } from "./errors.ts";
 import { readSecretFile, resolveApiKey, resolveSecretRef, type SecretSources } from "./config/index.ts";
 import { type ChainedModel, createFallbackModel } from "./model/fallback.ts";
 import { createDemoModel } from "./model/demo.ts";
@@ -20,6 +22,9 @@ import { createSemaphore } from "./util/semaphore.ts";
 import { defaultOutboundBudget } from "./tools/outbound.ts";
 import { selectTools } from "./tools/select-tools.ts";
 import type { Tool } from "./tools/tool.ts";
+import { mcpToolPrefix } from "./tools/mcp/tool-names.ts";
+import { isLocalHost } from "./util/local-host.ts";
+import { redactUrl } from "./util/redact-url.ts";
 
 /** What a command needs to run the agent. */
 export interface Runtime {
@@ -45,6 +50,11 @@ export interface RuntimeOptions {
   readonly warn?: (line: string) => void;
   /** Where runtime events (retries, circuit changes) are logged. */
   readonly log?: (event: RuntimeLogEvent) => void;
+  /**
+   * Whether a public endpoint without an API key stops start-up (`ask`, `chat`: the default) or is
+   * left to the caller (`serve` logs it and starts: its readiness does not depend on the key).
+   */
+  readonly requireApiKey?: boolean;
 }
 
 /** A structured log line from the runtime (retries, circuit changes); never holds a secret or content. */
@@ -105,9 +115,10 @@ export function buildModel(config: Config, secrets: SecretSources, log: (event: 
 /**
  * The tools the config turns on: the enabled built-ins, the declared HTTP and command tools, and
  * the tools of the MCP servers (started here; `close` stops them). The demo model gets time and
- * calc unless told otherwise.
+ * calc unless told otherwise. With `mcp: "check"` (`skiff config check`) no MCP server is
+ * started: only their programs are looked up, and their tools are missing from the set.
  */
-export async function buildTools(config: Config, secrets: SecretSources): Promise<ToolSet> {
+export async function buildTools(config: Config, secrets: SecretSources, mcp: "start" | "check" = "start"): Promise<ToolSet> {
   const enable = config.tools.enable.length === 0 && config.model === "demo" ? ["time", "calc"] : config.tools.enable;
   // One budget of sockets for every tool that calls out over HTTP (see defaultOutboundBudget).
   const outbound = createSemaphore(config.tools.max_outbound ?? defaultOutboundBudget());
@@ -129,17 +140,59 @@ export async function buildTools(config: Config, secrets: SecretSources): Promis
     cwd: process.cwd(),
     client: { name: "skiff", version: buildInfo.version },
     outbound,
+    mcp,
   });
+  // Unstarted MCP servers have tools nobody has listed yet: tools.disable may name them.
+  const unlisted = mcp === "check" ? config.mcp.map((entry) => mcpToolPrefix(entry.name)) : [];
   try {
-    return { tools: selectTools({ builtins, enable, disable: config.tools.disable, declared: declared.tools }), close: declared.close };
+    return { tools: selectTools({ builtins, enable, disable: config.tools.disable, declared: declared.tools, unlisted }), close: declared.close };
   } catch (error) {
     await declared.close();
     throw error;
   }
 }
 
-/** Wires model, tools and tracing for one process; MCP servers are started before it resolves. */
+/**
+ * A public model endpoint with no API key, as issues naming where a key is looked for: without
+ * one, the first request would fail as a 401 or, offline, as a DNS error that hides the cause.
+ * Endpoints on this machine or a private network (Ollama, llama.cpp) need none.
+ */
+export function missingApiKeys(config: Config, secrets: SecretSources): Issue[] {
+  if (config.model === "demo") return [];
+  const issues: Issue[] = [];
+  if (resolveApiKey(config.api_key_file, secrets) === undefined && !isLocalUrl(config.base_url)) {
+    issues.push({
+      path: "api_key_file",
+      message:
+        `no API key is set for ${redactUrl(config.base_url)}: skiff reads it from api_key_file (--api-key-file, SKIFF_API_KEY_FILE or skiff.toml), ` +
+        "else from the OPENAI_API_KEY environment variable, and neither is set; set one, or point base_url at a local server " +
+        "(e.g. http://127.0.0.1:11434/v1), which needs no key",
+    });
+  }
+  config.fallback.forEach((entry, index) => {
+    if (entry.api_key_file || entry.api_key_env || isLocalUrl(entry.base_url)) return;
+    issues.push({
+      path: `fallback[${index}]`,
+      message: `no API key is set for ${redactUrl(entry.base_url)}: set api_key_file or api_key_env of [[fallback]] ${index + 1}, or point its base_url at a local server`,
+    });
+  });
+  return issues;
+}
+
+function isLocalUrl(url: string): boolean {
+  return isLocalHost(new URL(url).hostname);
+}
+
+/**
+ * Wires model, tools and tracing for one process; MCP servers are started before it resolves.
+ * A public endpoint without an API key stops it first (see RuntimeOptions.requireApiKey), before
+ * any server is started or any connection made.
+ */
 export async function buildRuntime(options: RuntimeOptions): Promise<Runtime> {
+  if (options.requireApiKey !== false) {
+    const missing = missingApiKeys(options.config, options.secrets);
+    if (missing.length > 0) throw new ConfigError(missing);
+  }
   const toolSet = await buildTools(options.config, options.secrets);
   try {
     return assembleRuntime(options, toolSet);

@@ -1,11 +1,10 @@
-import { type AgentEvent, BudgetExceededError, MaxStepsError, runAgent, runResultJson } from "../agent/index.ts";
-import { runLimits } from "./run-limits.ts";
-import { priceFor } from "../model/pricing.ts";
+import { type AgentEvent, BudgetExceededError, ContentFilterError, MaxStepsError, runAgent, runResultJson } from "../agent/index.ts";
 import type { Config } from "../config/index.ts";
 import { UsageError } from "../errors.ts";
 import type { Message } from "../model/messages.ts";
 import type { Runtime } from "../wire.ts";
 import type { Terminal } from "./io.ts";
+import { runSettings } from "./run-limits.ts";
 
 export interface AskOptions {
   readonly question: string | undefined;
@@ -29,8 +28,7 @@ export async function ask(options: AskOptions): Promise<void> {
     model: runtime.model,
     tools: runtime.tools,
     messages,
-    limits: runLimits(config),
-    price: priceFor(config.pricing),
+    ...runSettings(config),
     signal: options.signal,
     tracer: runtime.tracer,
     onEvent: options.json ? undefined : (event) => reportProgress(event, terminal),
@@ -40,6 +38,8 @@ export async function ask(options: AskOptions): Promise<void> {
   if (options.json) terminal.out(`${JSON.stringify(runResultJson(result), null, 2)}\n`);
   else if (result.output) terminal.out(result.output.endsWith("\n") ? result.output : `${result.output}\n`);
   if (result.finishReason === "max_steps") throw new MaxStepsError(config.max_steps, result);
+  // A filtered answer is not an answer: scripts must not take the text before the filter for one.
+  if (result.finishReason === "content_filter") throw new ContentFilterError(result);
   if (result.finishReason === "budget") {
     throw new BudgetExceededError(result, result.budget === "cost" ? `$${config.max_cost}` : `${config.max_tokens} tokens`);
   }

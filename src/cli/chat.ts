@@ -3,10 +3,9 @@ import { CancelReason, RunCancelledError, runAgent } from "../agent/index.ts";
 import type { Config } from "../config/index.ts";
 import type { Message } from "../model/messages.ts";
 import type { Runtime } from "../wire.ts";
-import { describeError, ExitCode } from "./exit-codes.ts";
+import { describeError, ExitCode, exitCodeFor } from "./exit-codes.ts";
 import type { Terminal } from "./io.ts";
-import { runLimits } from "./run-limits.ts";
-import { priceFor } from "../model/pricing.ts";
+import { runSettings } from "./run-limits.ts";
 import { trimHistory } from "../sessions/index.ts";
 import type { ChatSession } from "./chat-session.ts";
 
@@ -25,14 +24,18 @@ export interface ChatOptions {
 /**
  * `skiff chat`: a REPL that streams answers and keeps the conversation. Prompts go to stderr so
  * stdout holds only answers. Ctrl-C during an answer cancels it; Ctrl-C at the prompt (or a
- * second one while cancelling) quits with 130. `/exit` or end of input quits with 0.
+ * second one while cancelling) quits with 130. `/exit` or end of input quits with 0 when every
+ * turn was answered, else with the exit code of the last turn that failed (as `ask` would have).
  */
 export async function chat(options: ChatOptions): Promise<number> {
   const { config, runtime, terminal } = options;
+  const settings = runSettings(config);
   const system: Message[] = config.system ? [{ role: "system", content: config.system }] : [];
   let history: Message[] = [...system, ...((await options.session?.load()) ?? [])];
   let current: AbortController | undefined;
   let exitCode: number | undefined;
+  /** The exit code of the last turn that failed: a script piping questions in must see it. */
+  let failedTurnCode: number | undefined;
 
   const lines = createInterface({ input: options.input, terminal: false, crlfDelay: Infinity });
   const interrupt = () => {
@@ -68,19 +71,22 @@ export async function chat(options: ChatOptions): Promise<number> {
       current = new AbortController();
       const messages: Message[] = [...history, { role: "user", content: line }];
       let streamed = false;
+      let textStep: number | undefined;
       try {
         const result = await runAgent({
           model: runtime.model,
           tools: runtime.tools,
           messages,
-          limits: runLimits(config),
-          price: priceFor(config.pricing),
+          ...settings,
           signal: current.signal,
           tracer: runtime.tracer,
           stream: true,
           onEvent: (event) => {
             if (event.type === "model.delta") {
               streamed = true;
+              // Text of a later step (after tools ran) starts on its own line, not glued to the last.
+              if (textStep !== undefined && textStep !== event.step) terminal.out("\n");
+              textStep = event.step;
               terminal.out(event.text);
             } else if (event.type === "tool.finished") {
               terminal.err(`· ${event.name} ${event.ok ? "ok" : "error"} (${event.durationMs.toFixed(1)}ms)\n`);
@@ -89,6 +95,10 @@ export async function chat(options: ChatOptions): Promise<number> {
         });
         if (!streamed) terminal.out(result.output);
         terminal.out("\n");
+        if (result.finishReason === "content_filter") {
+          terminal.err("(the provider's content filter stopped this answer)\n");
+          failedTurnCode = ExitCode.runFailed;
+        }
         // Oldest turns go first, never a tool call without its result; the system prompt stays.
         const conversation = result.messages.slice(system.length);
         history = [...system, ...trimHistory(conversation, config.server.max_history_messages)];
@@ -98,7 +108,10 @@ export async function chat(options: ChatOptions): Promise<number> {
       } catch (error) {
         if (streamed) terminal.out("\n");
         if (error instanceof RunCancelledError) terminal.err("(answer cancelled)\n");
-        else terminal.err(describeError(error, options.verbose));
+        else {
+          terminal.err(describeError(error, options.verbose));
+          failedTurnCode = exitCodeFor(error);
+        }
         // The failed turn is dropped, so history stays a valid conversation.
       } finally {
         current = undefined;
@@ -110,5 +123,5 @@ export async function chat(options: ChatOptions): Promise<number> {
     removeInterrupt();
     lines.close();
   }
-  return exitCode ?? ExitCode.ok;
+  return exitCode ?? failedTurnCode ?? ExitCode.ok;
 }

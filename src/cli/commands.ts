@@ -1,8 +1,33 @@
+/**
+ * The command table: every `skiff` command with its help, flags and `run`. dispatch.ts looks a
+ * command up here and runs it; `--help` and shell completion read the same table.
+ */
 import { z } from "zod";
+import type { LoadedConfig, SecretSources } from "../config/index.ts";
 import { configLeaves } from "../config/leaves.ts";
 import type { FlagSpec } from "./argv.ts";
+import { ExitCode } from "./exit-codes.ts";
+import type { Terminal } from "./io.ts";
+import { printVersion } from "./version.ts";
 
-/** One `skiff` command: its usage line, own flags, and whether config flags apply. */
+/** What a command's `run` gets from dispatch.ts: its parsed argv and the process's terminal and environment. */
+export interface CommandContext {
+  readonly command: CommandSpec;
+  readonly positionals: readonly string[];
+  /** Flag name → value text ("true"/"false" for switches). */
+  readonly flags: ReadonlyMap<string, string>;
+  readonly terminal: Terminal;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly secrets: SecretSources;
+  readonly cwd: string;
+  /** The effective config from flags, env and file; throws ConfigError when it is invalid. */
+  readonly loadConfig: () => LoadedConfig;
+}
+
+/** Runs a command; resolves to its exit code. */
+export type CommandRun = (context: CommandContext) => Promise<number>;
+
+/** One `skiff` command: its usage line, own flags, whether config flags apply, and what runs it. */
 export interface CommandSpec {
   readonly name: string;
   readonly usage: string;
@@ -11,6 +36,16 @@ export interface CommandSpec {
   /** Config keys settable as flags here (filtered by each key's `commands`). */
   readonly configFlags: boolean;
   readonly subcommands?: readonly { readonly name: string; readonly summary: string }[];
+  /**
+   * Imports the command's code and runs it. The import is dynamic so that start-up loads only the
+   * command that runs: `skiff version` never pays for the OpenAI SDK, OpenTelemetry or the server.
+   */
+  readonly run: CommandRun;
+}
+
+/** True when a switch such as `--json` is on. */
+export function switchOn(context: Pick<CommandContext, "flags">, name: string): boolean {
+  return context.flags.get(name) === "true";
 }
 
 const globalFlags: readonly FlagSpec[] = [
@@ -26,6 +61,7 @@ export const commands: readonly CommandSpec[] = [
     usage: 'skiff ask [flags] "question"',
     summary: 'One run: the answer on stdout, progress on stderr. The question is read from stdin when it is "-" or absent and stdin is not a terminal.',
     configFlags: true,
+    run: async (context) => (await import("../commands/ask.ts")).runAsk(context),
     flags: [
       { name: "json", takesValue: false, help: "Print the whole run result as JSON (output, steps, tool calls, usage, finish reason, trace id)" },
       { name: "trace", takesValue: false, help: "Print the run's span tree on stderr when it ends" },
@@ -36,6 +72,7 @@ export const commands: readonly CommandSpec[] = [
     usage: "skiff chat [flags]",
     summary: "Interactive chat that streams answers and keeps history. /reset clears it, /exit quits; Ctrl-C cancels an answer, a second Ctrl-C quits.",
     configFlags: true,
+    run: async (context) => (await import("../commands/chat.ts")).runChat(context),
     flags: [
       { name: "trace", takesValue: false, help: "Print each run's span tree on stderr" },
       {
@@ -51,6 +88,7 @@ export const commands: readonly CommandSpec[] = [
     usage: "skiff serve [flags]",
     summary: "HTTP service: POST /v1/runs, OpenAI-compatible /v1/chat/completions, sessions, /healthz, /readyz, /metrics. SIGTERM drains runs, then exits 0.",
     configFlags: true,
+    run: async (context) => (await import("../commands/serve.ts")).runServe(context),
     flags: [],
   },
   {
@@ -59,6 +97,7 @@ export const commands: readonly CommandSpec[] = [
     summary:
       "Export every session of the store (--sessions) as JSONL, one session per line, or import such a file in one transaction. Import refuses ids the store already has unless --replace.",
     configFlags: true,
+    run: async (context) => (await import("../commands/sessions.ts")).runSessions(context),
     flags: [
       { name: "output", takesValue: true, placeholder: "FILE", help: "export: write to FILE (complete or not at all) instead of stdout" },
       { name: "replace", takesValue: false, help: "import: overwrite sessions whose id already exists (default: refuse, import nothing)" },
@@ -73,13 +112,18 @@ export const commands: readonly CommandSpec[] = [
     usage: "skiff systemd [flags] > /etc/systemd/system/skiff.service",
     summary: "Print a hardened systemd unit that runs this binary's serve with the given flags and config. Secret files become LoadCredential=, read from $CREDENTIALS_DIRECTORY.",
     configFlags: true,
-    flags: [{ name: "binary", takesValue: true, placeholder: "PATH", help: "Absolute path of skiff on the server (default: this binary)" }],
+    run: async (context) => (await import("../commands/systemd.ts")).runSystemd(context),
+    flags: [
+      { name: "binary", takesValue: true, placeholder: "PATH", help: "Absolute path of skiff on the server (default: this binary)" },
+      { name: "socket", takesValue: false, help: "Also print skiff.socket: systemd holds the listening socket, so a restart refuses no connection" },
+    ],
   },
   {
     name: "tools",
     usage: "skiff tools list [--json] | skiff tools call NAME '{json}'",
     summary: "List the enabled tools with their JSON Schemas, or run one without a model.",
     configFlags: true,
+    run: async (context) => (await import("../commands/tools.ts")).runTools(context),
     flags: [{ name: "json", takesValue: false, help: "Machine-readable output" }],
     subcommands: [
       { name: "list", summary: "Every enabled tool, where it comes from, and its JSON Schema" },
@@ -91,9 +135,10 @@ export const commands: readonly CommandSpec[] = [
     usage: "skiff config check | show | schema",
     summary: "Validate the configuration, show the effective values and their sources (secrets hidden), or print its JSON Schema.",
     configFlags: true,
+    run: async (context) => (await import("../commands/config.ts")).runConfig(context),
     flags: [],
     subcommands: [
-      { name: "check", summary: "Validate flags, env vars and the config file; exit 2 on any problem" },
+      { name: "check", summary: "Validate flags, env vars and the config file, and run every start-up check of the commands (listen address, tools, programs, key files) without starting anything; exit 2 on any problem" },
       { name: "show", summary: "Effective configuration with the source of each value; secrets hidden" },
       { name: "schema", summary: "JSON Schema of the config file" },
     ],
@@ -103,6 +148,7 @@ export const commands: readonly CommandSpec[] = [
     usage: "skiff init [PATH]",
     summary: "Write a commented skiff.toml (default ./skiff.toml, or --config PATH) that `skiff config check` accepts. Never overwrites a file.",
     configFlags: false,
+    run: async (context) => (await import("../commands/init.ts")).runInit(context),
     flags: [],
   },
   {
@@ -110,6 +156,7 @@ export const commands: readonly CommandSpec[] = [
     usage: "skiff doctor [flags]",
     summary: "Check the configuration and reach the model endpoint, the OTLP collector, and each HTTP tool and MCP server it declares. One line per check says what to fix; exit 1 if any check fails.",
     configFlags: true,
+    run: async (context) => (await import("../commands/doctor.ts")).runDoctor(context),
     flags: [],
   },
   {
@@ -117,6 +164,7 @@ export const commands: readonly CommandSpec[] = [
     usage: "skiff completion bash | zsh | fish",
     summary: "Print a shell completion script for every command and flag. Load it with: source <(skiff completion bash)",
     configFlags: false,
+    run: async (context) => (await import("../commands/completion.ts")).runCompletion(context),
     flags: [],
     subcommands: [
       { name: "bash", summary: "For bash: source <(skiff completion bash)" },
@@ -129,6 +177,13 @@ export const commands: readonly CommandSpec[] = [
     usage: "skiff version [--json]",
     summary: "Version, git commit, build date, Bun version and target.",
     configFlags: false,
+    // Nothing to import: main.ts answers `skiff version` itself, before dispatch.ts is loaded; this
+    // covers the rest (`version --verbose`). Importing version.ts here, as main.ts does, keeps it in
+    // main.ts's own chunk of the binary.
+    run: async (context) => {
+      printVersion(switchOn(context, "json"), context.terminal);
+      return ExitCode.ok;
+    },
     flags: [{ name: "json", takesValue: false, help: "Machine-readable output" }],
   },
 ];

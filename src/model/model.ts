@@ -1,19 +1,14 @@
 import type { ChatSpanFactory } from "../telemetry/tracer.ts";
-import type { AssistantMessage, Message, Usage } from "./messages.ts";
+import type { Message } from "./messages.ts";
+import type { ModelResponse } from "./model-response.ts";
+import type { ToolSpec } from "./tool-spec.ts";
 
-/** A JSON Schema object, as sent to the model for a tool's parameters. */
-export type JsonSchema = { readonly [key: string]: unknown };
+// The types a model call is made of live in their own files, which the tracing port imports too;
+// re-exported here so the Model port is one import.
+export type { JsonSchema, ToolSpec } from "./tool-spec.ts";
+export type { ModelFinishReason, ModelResponse } from "./model-response.ts";
 
-/** What the model is told about one tool. */
-export interface ToolSpec {
-  readonly name: string;
-  readonly description: string;
-  readonly parameters: JsonSchema;
-}
-
-/** Why the model stopped, normalised over providers. */
-export type ModelFinishReason = "stop" | "tool_calls" | "length" | "content_filter" | "other";
-
+/** One call to the model: the conversation so far, the tools it may call, and how to stop it. */
 export interface ModelRequest {
   readonly messages: readonly Message[];
   readonly tools: readonly ToolSpec[];
@@ -25,18 +20,6 @@ export interface ModelRequest {
   readonly onDelta?: (text: string) => void;
   /** Opens one `chat` span per attempt; retries and fallbacks each get their own. */
   readonly spans?: ChatSpanFactory;
-}
-
-export interface ModelResponse {
-  readonly message: AssistantMessage;
-  readonly usage: Usage;
-  readonly finishReason: ModelFinishReason;
-  /** The provider's response id, when it gives one. */
-  readonly id: string | undefined;
-  /** The model that actually answered (may differ from the one requested). */
-  readonly model: string;
-  /** Which configured provider answered (matters with fallbacks). */
-  readonly provider: string;
 }
 
 /** The port the agent loop talks to. Adapters: openai.ts, demo.ts, fallback.ts. */

@@ -6,20 +6,39 @@ import { priceFor } from "../../src/model/pricing.ts";
 import { defineTool } from "../../src/tools/define-tool.ts";
 import { createSemaphore } from "../../src/util/semaphore.ts";
 import type { Tool } from "../../src/tools/tool.ts";
-import { call, scriptedModel } from "../fakes/scripted-model.ts";
+import { call, latch, scriptedModel } from "../fakes/scripted-model.ts";
 
 const limits: RunLimits = { maxSteps: 20, toolTimeoutMs: 5_000, toolOutputLimit: 64 * 1024 };
 const question: Message[] = [{ role: "user", content: "go" }];
 
-/** Caps a tool's calls across every run, as declared tools do with `max_concurrent`. */
-function limitConcurrency(tool: Tool, max: number): Tool {
+/**
+ * Caps a tool's calls across every run, as declared tools do with `max_concurrent`. `onQueued`
+ * hears of each call before it waits for a slot; `slots` lets a test take a place in the line.
+ */
+function limitConcurrency(tool: Tool, max: number, onQueued: (callId: string) => void = () => {}) {
   const slots = createSemaphore(max);
-  return { ...tool, execute: (args, context) => slots.run(() => tool.execute(args, context), context.signal) };
+  const limited: Tool = {
+    ...tool,
+    execute: (args, context) => {
+      onQueued(context.callId);
+      return slots.run(() => tool.execute(args, context), context.signal);
+    },
+  };
+  return { tool: limited, slots };
 }
 
-/** A tool that records how many of its calls overlap, and the order they start in. */
-function tracked(name: string, ms: number, options: { parallel?: boolean } = {}) {
-  const stats = { running: 0, peak: 0, order: [] as string[] };
+interface Stats {
+  running: number;
+  peak: number;
+  order: string[];
+}
+
+/**
+ * A tool that records how many of its calls overlap, and the order they start in. Each call stays
+ * in flight until `hold(stats)` settles, so a test decides when calls end instead of timing them.
+ */
+function tracked(name: string, hold: (stats: Stats) => Promise<unknown> = async () => {}, options: { parallel?: boolean } = {}) {
+  const stats: Stats = { running: 0, peak: 0, order: [] };
   const base = defineTool({
     name,
     description: "waits",
@@ -28,7 +47,7 @@ function tracked(name: string, ms: number, options: { parallel?: boolean } = {})
       stats.running++;
       stats.peak = Math.max(stats.peak, stats.running);
       stats.order.push(tag);
-      await Bun.sleep(ms);
+      await hold(stats);
       stats.running--;
       return tag;
     },
@@ -37,10 +56,24 @@ function tracked(name: string, ms: number, options: { parallel?: boolean } = {})
   return { tool, stats };
 }
 
+/** A hold that keeps calls in flight until `count` of them run at once; from then on calls pass. */
+function untilRunning(count: number): (stats: Stats) => Promise<void> {
+  const all = latch();
+  return (stats) => {
+    if (stats.running >= count) all.open();
+    return all.promise;
+  };
+}
+
 describe("tool concurrency classes", () => {
   it("runs parallel = false tools one at a time, in the model's order, beside the parallel ones", async () => {
-    const serial = tracked("write_file", 40, { parallel: false });
-    const parallel = tracked("read_file", 120);
+    const serialDone = latch();
+    const serial = tracked("write_file", async (stats) => {
+      if (stats.order.length === 3) serialDone.open();
+    }, { parallel: false });
+    // The parallel pair finishes only after the whole serial chain: had the chain waited for the
+    // pair, neither would end (and the pair's calls would time out instead of answering).
+    const parallel = tracked("read_file", () => serialDone.promise);
     const calls = [
       call("w1", "write_file", { tag: "w1" }),
       call("r1", "read_file", { tag: "r1" }),
@@ -49,17 +82,16 @@ describe("tool concurrency classes", () => {
       call("w3", "write_file", { tag: "w3" }),
     ];
     const model = scriptedModel([{ toolCalls: calls }, { text: "done" }]);
-    const started = performance.now();
-    await runAgent({ model, tools: [serial.tool, parallel.tool], messages: question, limits });
+    const result = await runAgent({ model, tools: [serial.tool, parallel.tool], messages: question, limits });
+    expect(result.steps[0]!.toolCalls.map((c) => c.output)).toEqual(["w1", "r1", "w2", "r2", "w3"]);
     expect(serial.stats.peak).toBe(1);
     expect(serial.stats.order).toEqual(["w1", "w2", "w3"]);
     expect(parallel.stats.peak).toBe(2);
-    // Serial chain (3 × 40 ms) ran beside the parallel pair (120 ms), not after it.
-    expect(performance.now() - started).toBeLessThan(400);
   });
 
   it("holds tools.max_parallel within a step", async () => {
-    const { tool, stats } = tracked("fetch", 30);
+    // Calls stay in flight until three run at once: more would raise the peak, fewer never end.
+    const { tool, stats } = tracked("fetch", untilRunning(3));
     const calls = Array.from({ length: 10 }, (_, i) => call(`c${i}`, "fetch", { tag: `c${i}` }));
     const model = scriptedModel([{ toolCalls: calls }, { text: "done" }]);
     await runAgent({ model, tools: [tool], messages: question, limits: { ...limits, maxParallelTools: 3 } });
@@ -68,8 +100,8 @@ describe("tool concurrency classes", () => {
   });
 
   it("holds a tool's max_concurrent across 50 concurrent runs", async () => {
-    const { tool, stats } = tracked("sidecar", 10);
-    const limited = limitConcurrency(tool, 4);
+    const { tool, stats } = tracked("sidecar", untilRunning(4));
+    const { tool: limited } = limitConcurrency(tool, 4);
     const runs = Array.from({ length: 50 }, (_, i) =>
       runAgent({
         model: scriptedModel([{ toolCalls: [call(`a${i}`, "sidecar", { tag: `a${i}` }), call(`b${i}`, "sidecar", { tag: `b${i}` })] }, { text: "ok" }]),
@@ -85,8 +117,12 @@ describe("tool concurrency classes", () => {
   });
 
   it("a call waiting for a max_concurrent slot leaves the line when its run is cancelled", async () => {
-    const { tool, stats } = tracked("sidecar", 300);
-    const limited = limitConcurrency(tool, 1);
+    const releaseA = latch();
+    const { tool, stats } = tracked("sidecar", () => releaseA.promise);
+    const queued = latch();
+    const { tool: limited, slots } = limitConcurrency(tool, 1, (callId) => {
+      if (callId === "b") queued.open();
+    });
     const first = runAgent({
       model: scriptedModel([{ toolCalls: [call("a", "sidecar", { tag: "a" })] }, { text: "ok" }]),
       tools: [limited],
@@ -101,17 +137,22 @@ describe("tool concurrency classes", () => {
       limits,
       signal: controller.signal,
     }).catch((e: unknown) => e);
-    await Bun.sleep(50);
+    // b waits in line behind a, which holds the only slot.
+    await queued.promise;
+    expect(stats.order).toEqual(["a"]);
     controller.abort();
-    await Promise.all([first, second]);
-    await Bun.sleep(350);
+    await second;
+    releaseA.open();
+    await first;
+    // Queue up behind whoever is still in line: had b stayed in it, it would run before this.
+    await slots.run(async () => {});
     expect(stats.order).toEqual(["a"]);
   });
 });
 
 describe("budgets", () => {
   const loop = () => ({ toolCalls: [call(`c${Math.random()}`, "echo", { tag: "x" })], usage: { inputTokens: 400, outputTokens: 100 } });
-  const echo = tracked("echo", 0).tool;
+  const echo = tracked("echo").tool;
 
   it("a token budget stops a looping model at the step that crosses it", async () => {
     const model = scriptedModel(Array.from({ length: 10 }, () => loop));

@@ -1,10 +1,14 @@
 import { emptyUsage, type AssistantMessage, type ToolCall, type Usage } from "../../src/model/messages.ts";
 import type { Model, ModelRequest, ModelResponse } from "../../src/model/model.ts";
 
-/** One scripted reply: a final text, tool calls, an error to throw, or a function of the request. */
+/**
+ * One scripted reply: a final text, tool calls, an error to throw, or a function of the request.
+ * `until` holds the answer back until the promise settles (a test's latch), so a test decides
+ * when a call in flight ends instead of guessing with a delay.
+ */
 export type ScriptedReply =
-  | { readonly text: string; readonly usage?: Partial<Usage>; readonly delayMs?: number }
-  | { readonly toolCalls: readonly ToolCall[]; readonly usage?: Partial<Usage>; readonly delayMs?: number }
+  | { readonly text: string; readonly usage?: Partial<Usage>; readonly until?: PromiseLike<unknown> }
+  | { readonly toolCalls: readonly ToolCall[]; readonly usage?: Partial<Usage>; readonly until?: PromiseLike<unknown> }
   | { readonly error: Error }
   | { readonly hang: true }
   | ((request: ModelRequest) => ScriptedReply);
@@ -12,6 +16,20 @@ export type ScriptedReply =
 /** A Model that replays a script, one entry per call, and records every request. */
 export interface ScriptedModel extends Model {
   readonly requests: ModelRequest[];
+  /** Resolves once the model's `n`th call (1-based) has begun: from then on that run is in flight. */
+  started(n: number): Promise<void>;
+}
+
+/** A promise and the function that resolves it: a test opens it when the awaited thing may happen. */
+export interface Latch {
+  readonly promise: Promise<void>;
+  readonly open: () => void;
+}
+
+/** A closed latch. */
+export function latch(): Latch {
+  const { promise, resolve } = Promise.withResolvers<void>();
+  return { promise, open: () => resolve() };
 }
 
 /**
@@ -23,12 +41,20 @@ export interface ScriptedModel extends Model {
  */
 export function scriptedModel(script: readonly ScriptedReply[]): ScriptedModel {
   const requests: ModelRequest[] = [];
+  // calls[n - 1] opens when call n begins; made on demand, so started(n) may come before or after.
+  const calls: Latch[] = [];
+  const callLatch = (n: number) => {
+    while (calls.length < n) calls.push(latch());
+    return calls[n - 1]!;
+  };
   return {
     name: "scripted",
     provider: "test",
     requests,
+    started: (n) => callLatch(n).promise,
     async complete(request) {
       requests.push({ ...request, messages: [...request.messages] });
+      callLatch(requests.length).open();
       const scripted = script[requests.length - 1];
       if (scripted === undefined) throw new Error(`scripted model: no reply scripted for call ${requests.length}`);
       let reply: ScriptedReply = scripted;
@@ -39,7 +65,7 @@ export function scriptedModel(script: readonly ScriptedReply[]): ScriptedModel {
           request.signal.addEventListener("abort", () => reject(request.signal.reason), { once: true });
         });
       }
-      if (reply.delayMs) await Bun.sleep(reply.delayMs);
+      if (reply.until) await reply.until;
       const message: AssistantMessage =
         "text" in reply
           ? { role: "assistant", content: reply.text }

@@ -4,6 +4,7 @@ import type { Message } from "../../src/model/messages.ts";
 import type { ModelRequest, ModelResponse, ToolSpec } from "../../src/model/model.ts";
 import { createOpenAIModel, type OpenAIModelOptions } from "../../src/model/openai.ts";
 import type { ChatSpanFactory, ChatSpanInfo } from "../../src/telemetry/tracer.ts";
+import { sleep as realSleep } from "../../src/util/abort.ts";
 import { type FakeOpenAI, type FakeScript, reply, startFakeOpenAI } from "../fakes/fake-openai-server.ts";
 
 const apiKey = "sk-test-secret-key-0123456789";
@@ -43,6 +44,18 @@ function modelFor(fake: FakeOpenAI, overrides: Partial<OpenAIModelOptions> = {})
     ...overrides,
   });
   return { model, waits };
+}
+
+/** A script whose every chat request hangs; `arrived` resolves once the first has reached the server. */
+function hangingScript(): { readonly script: FakeScript; readonly arrived: Promise<void> } {
+  const { promise, resolve } = Promise.withResolvers<void>();
+  return {
+    script: () => {
+      resolve();
+      return reply.hang();
+    },
+    arrived: promise,
+  };
 }
 
 function ask(overrides: Partial<ModelRequest> = {}): ModelRequest {
@@ -223,28 +236,29 @@ describe("createOpenAIModel", () => {
 
   it("waits for a real Retry-After: 1 on 429, then succeeds", async () => {
     const fake = serve([reply.rateLimited(1), reply.text("finally")]);
-    const { model } = modelFor(fake, { sleep: undefined });
+    const waits: number[] = [];
+    const { model } = modelFor(fake, {
+      sleep: (ms, signal) => {
+        waits.push(ms);
+        return realSleep(ms, signal);
+      },
+    });
 
-    const started = performance.now();
     const response = await model.complete(ask());
-    const elapsed = performance.now() - started;
 
     expect(response.message.content).toBe("finally");
     expect(fake.requests).toHaveLength(2);
-    expect(elapsed).toBeGreaterThanOrEqual(950);
-    expect(elapsed).toBeLessThan(4000);
+    expect(waits).toEqual([1000]);
     const gap = (fake.requests[1]?.at ?? 0) - (fake.requests[0]?.at ?? 0);
     expect(gap).toBeGreaterThanOrEqual(950);
   });
 
   it("fails at once when Retry-After is above maxRetryWaitMs, saying so and quoting the provider", async () => {
     const fake = serve([reply.rateLimited(3600), reply.text("never")]);
-    const { model, waits } = modelFor(fake, { maxRetryWaitMs: 30_000, sleep: undefined });
+    const { model, waits } = modelFor(fake, { maxRetryWaitMs: 30_000 });
 
-    const started = performance.now();
     const error = await failure(model.complete(ask()));
 
-    expect(performance.now() - started).toBeLessThan(1000);
     expect(fake.requests).toHaveLength(1);
     expect(waits).toEqual([]);
     expect(error.code).toBe("model_http_429");
@@ -334,8 +348,8 @@ describe("createOpenAIModel", () => {
     expect(error.code).toBe("model_timeout");
     expect(error.retryable).toBe(true);
     expect(error.message).toContain("200ms");
+    // Each attempt waited its full 200 ms (a bound the clock cannot undercut, however busy).
     expect(elapsed).toBeGreaterThanOrEqual(390);
-    expect(elapsed).toBeLessThan(3000);
   });
 
   it("times out a stream that goes silent before any text", async () => {
@@ -361,9 +375,11 @@ describe("createOpenAIModel", () => {
   });
 
   it("keeps a slow but steady stream alive past llmTimeoutMs (the limit is per silence)", async () => {
-    const words = Array.from({ length: 8 }, (_, i) => `w${i} `);
-    const fake = serve([reply.text(words, { chunkDelayMs: 50 })]);
-    const { model } = modelFor(fake, { llmTimeoutMs: 200 });
+    // 20 chunks 40 ms apart: 800 ms in all, twice the limit, while each silence stays ten times
+    // shorter than it, so a busy machine's late timer cannot make one look like a stall.
+    const words = Array.from({ length: 20 }, (_, i) => `w${i} `);
+    const fake = serve([reply.text(words, { chunkDelayMs: 40 })]);
+    const { model } = modelFor(fake, { llmTimeoutMs: 400 });
 
     const started = performance.now();
     const response = await model.complete(ask({ onDelta: () => {} }));
@@ -373,55 +389,65 @@ describe("createOpenAIModel", () => {
   });
 
   it("stops a hanging request when the signal aborts and rethrows the signal's reason", async () => {
-    const fake = serve(() => reply.hang());
+    const hanging = hangingScript();
+    const fake = serve(hanging.script);
     const { model } = modelFor(fake, { llmTimeoutMs: 60_000 });
     const controller = new AbortController();
     const reason = new Error("cancelled by the test");
-    setTimeout(() => controller.abort(reason), 100);
 
-    const started = performance.now();
-    const error = await model.complete(ask({ signal: controller.signal })).then(
+    const settled = model.complete(ask({ signal: controller.signal })).then(
       () => undefined,
       (e: unknown) => e,
     );
+    await hanging.arrived;
+    controller.abort(reason);
 
-    expect(error).toBe(reason);
-    expect(performance.now() - started).toBeLessThan(1000);
+    // The request would hang for a minute: settling at all means the abort stopped it.
+    expect(await settled).toBe(reason);
     expect(fake.requests).toHaveLength(1);
   });
 
   it("settles on abort during a retry wait too, so the loop need not race it (settlesOnAbort)", async () => {
     const fake = serve([reply.rateLimited(20), reply.text("too late")]);
-    const { model } = modelFor(fake, { sleep: undefined });
+    const waiting = Promise.withResolvers<number>();
+    // The real, abortable wait, entered once the 429 has come back.
+    const { model } = modelFor(fake, {
+      sleep: (ms, signal) => {
+        waiting.resolve(ms);
+        return realSleep(ms, signal);
+      },
+    });
     expect(model.settlesOnAbort).toBe(true);
     const controller = new AbortController();
     const reason = new Error("deadline");
-    setTimeout(() => controller.abort(reason), 300);
 
-    const started = performance.now();
-    const error = await model.complete(ask({ signal: controller.signal })).then(
+    const settled = model.complete(ask({ signal: controller.signal })).then(
       () => undefined,
       (e: unknown) => e,
     );
+    expect(await waiting.promise).toBe(20_000);
+    controller.abort(reason);
 
-    expect(error).toBe(reason);
-    expect(performance.now() - started).toBeLessThan(5_000); // not the 20 s Retry-After
+    // Settling inside the test's time limit means the 20 s wait was cut short.
+    expect(await settled).toBe(reason);
     expect(fake.requests).toHaveLength(1);
   });
 
   it("stops a stream when the signal aborts and rethrows the signal's reason", async () => {
-    const fake = serve(() => reply.hang());
+    const hanging = hangingScript();
+    const fake = serve(hanging.script);
     const { model } = modelFor(fake);
     const controller = new AbortController();
     const reason = new Error("client went away");
-    setTimeout(() => controller.abort(reason), 100);
 
-    const error = await model.complete(ask({ signal: controller.signal, onDelta: () => {} })).then(
+    const settled = model.complete(ask({ signal: controller.signal, onDelta: () => {} })).then(
       () => undefined,
       (e: unknown) => e,
     );
+    await hanging.arrived;
+    controller.abort(reason);
 
-    expect(error).toBe(reason);
+    expect(await settled).toBe(reason);
   });
 
   it("retries a connection refused and then reports model_connection", async () => {
@@ -527,14 +553,17 @@ describe("createOpenAIModel", () => {
   });
 
   it("fails the span with the signal's reason on abort", async () => {
-    const fake = serve(() => reply.hang());
+    const hanging = hangingScript();
+    const fake = serve(hanging.script);
     const { model } = modelFor(fake);
     const { factory, spans } = recordingSpans();
     const controller = new AbortController();
     const reason = new Error("stop");
-    setTimeout(() => controller.abort(reason), 50);
 
-    await model.complete(ask({ signal: controller.signal, spans: factory })).catch(() => {});
+    const settled = model.complete(ask({ signal: controller.signal, spans: factory })).catch(() => {});
+    await hanging.arrived;
+    controller.abort(reason);
+    await settled;
 
     expect(spans).toHaveLength(1);
     expect(spans[0]?.outcome).toEqual({ failed: reason });

@@ -20,6 +20,8 @@ export interface TestApp {
   readonly store: SessionStore;
   /** Every log line the app wrote, parsed. */
   readonly logs: Record<string, unknown>[];
+  /** Resolves once the app has written `count` log lines (a streamed request logs when its stream ends). */
+  readonly logged: (count: number) => Promise<void>;
 }
 
 export interface TestAppOptions {
@@ -38,6 +40,17 @@ export interface TestAppOptions {
 /** An app with the demo model and its tools, a memory store and the test token, unless told otherwise. */
 export function testApp(options: TestAppOptions = {}): TestApp {
   const logs: Record<string, unknown>[] = [];
+  const waiters: { readonly count: number; readonly wake: () => void }[] = [];
+  const write = (line: string) => {
+    logs.push(JSON.parse(line) as Record<string, unknown>);
+    for (let i = waiters.length - 1; i >= 0; i--) if (logs.length >= waiters[i]!.count) waiters.splice(i, 1)[0]!.wake();
+  };
+  const logged = (count: number) => {
+    if (logs.length >= count) return Promise.resolve();
+    const { promise, resolve } = Promise.withResolvers<void>();
+    waiters.push({ count, wake: resolve });
+    return promise;
+  };
   const runs = new RunTracker(options.maxConcurrent ?? 100);
   const store = options.store ?? createMemorySessionStore();
   const authToken = options.authToken === undefined ? token : options.authToken;
@@ -49,11 +62,11 @@ export function testApp(options: TestAppOptions = {}): TestApp {
     limits: { maxSteps: 10, timeoutMs: 60_000, toolTimeoutMs: 30_000, toolOutputLimit: 64 * 1024, ...options.limits },
     settings: { maxBodyBytes: 64 * 1024, maxTimeoutMs: 120_000, maxHistoryMessages: 50, ...options.settings },
     system: options.system ?? "You are a test assistant.",
-    logger: createLogger({ level: "debug", format: "json", write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>) }),
+    logger: createLogger({ level: "debug", format: "json", write }),
     ...(authToken === null ? {} : { authToken }),
     ...options.extra,
   });
-  return { app, runs, store, logs };
+  return { app, runs, store, logs, logged };
 }
 
 /** A request to the app, authorized with the test token unless `auth` is false. */
@@ -103,8 +116,9 @@ export async function errorOf(response: Response): Promise<{ type: string; messa
   return { ...body.error, body: body as unknown as Record<string, unknown> };
 }
 
-/** A tool that waits until aborted (or `ms`), and records that it was aborted. */
-export function slowTool(ms = 60_000): Tool & { started: number; aborted: number } {
+/** A tool that waits until aborted (or `ms`), and records that it was aborted. `running` resolves once a call has begun. */
+export function slowTool(ms = 60_000): Tool & { started: number; aborted: number; running: Promise<void> } {
+  const { promise: running, resolve: nowRunning } = Promise.withResolvers<void>();
   const tool = {
     name: "slow",
     description: "Waits",
@@ -113,8 +127,10 @@ export function slowTool(ms = 60_000): Tool & { started: number; aborted: number
     source: "test",
     started: 0,
     aborted: 0,
+    running,
     execute(_args: unknown, context: { signal: AbortSignal }) {
       tool.started++;
+      nowRunning();
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => resolve("done"), ms);
         context.signal.addEventListener(

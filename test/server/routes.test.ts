@@ -1,7 +1,7 @@
 import { describe, expect, it } from "bun:test";
 import { createGenAiMetrics } from "../../src/telemetry/metrics.ts";
 import { createMetricsTracer } from "../../src/telemetry/metrics-tracer.ts";
-import { scriptedModel } from "../fakes/scripted-model.ts";
+import { latch, scriptedModel } from "../fakes/scripted-model.ts";
 import { errorOf, request, testApp, token } from "./helpers.ts";
 
 describe("GET/DELETE /v1/sessions/{id}", () => {
@@ -33,12 +33,14 @@ describe("GET/DELETE /v1/sessions/{id}", () => {
   });
 
   it("refuses to delete a session while a run on it is in progress", async () => {
-    const model = scriptedModel([{ text: "slow", delayMs: 200 }]);
+    const release = latch();
+    const model = scriptedModel([{ text: "slow", until: release.promise }]);
     const { app } = testApp({ model });
     const run = app.fetch(request("POST", "/v1/runs", { input: "a", session_id: "s" }));
-    await Bun.sleep(50);
+    await model.started(1);
     const res = await app.fetch(request("DELETE", "/v1/sessions/s"));
     expect(res.status).toBe(409);
+    release.open();
     expect((await run).status).toBe(200);
   });
 
@@ -80,7 +82,8 @@ describe("health, readiness and metrics", () => {
     const model = scriptedModel([
       { toolCalls: [{ id: "c1", name: "calc", arguments: '{"expression":"1+2"}' }] },
       { text: "3" },
-      { text: "late", delayMs: 500 },
+      // Answers only when aborted: the run's 50 ms timeout ends it.
+      { hang: true },
     ]);
     // As `serve` wires it: the GenAI recorder fed by the tracer port supplies the durations.
     const genAi = createGenAiMetrics();
@@ -107,12 +110,13 @@ describe("health, readiness and metrics", () => {
 
 describe("request logs", () => {
   it("write one line per request with ids and timings, and never content or the token", async () => {
-    const { app, logs } = testApp();
+    const { app, logs, logged } = testApp();
     const secretQuestion = "my password is hunter2, what is 2+2?";
     await app.fetch(request("POST", "/v1/runs", { input: secretQuestion, session_id: "private-session" }));
     await app.fetch(request("POST", "/v1/runs", { input: secretQuestion, stream: true })).then((r) => r.text());
+    // The streamed run's line is written once its stream has ended; wait for it before the next request.
+    await logged(2);
     await app.fetch(request("GET", "/v1/nothing", undefined, { auth: false }));
-    await Bun.sleep(10);
     expect(logs).toHaveLength(3);
     expect(logs[0]).toMatchObject({ level: "info", msg: "request", method: "POST", route: "/v1/runs", status: 200, outcome: "completed" });
     expect(Object.keys(logs[0]!)).toEqual(["time", "level", "msg", "method", "route", "status", "duration_ms", "run_id", "outcome"]);

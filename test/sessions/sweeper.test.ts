@@ -52,17 +52,24 @@ describe("startSessionSweeper", () => {
 
   it("stop() waits for a sweep in progress, so the store can be closed after it", async () => {
     let finished = false;
+    const release = Promise.withResolvers<void>();
     const store = createMemorySessionStore();
     const slow: SessionStore = {
       ...store,
       async deleteExpired() {
-        await Bun.sleep(100);
+        await release.promise;
         finished = true;
         return 0;
       },
     };
+    // The first sweep starts at once and holds until released.
     const sweeper = startSessionSweeper(slow, { ttlMs: 1_000, onError: () => {} });
-    await sweeper.stop();
+    let stopped = false;
+    const stopping = sweeper.stop().then(() => (stopped = true));
+    await Promise.resolve();
+    expect(stopped).toBe(false);
+    release.resolve();
+    await stopping;
     expect(finished).toBe(true);
   });
 

@@ -78,12 +78,10 @@ describe("an agent step with declared tools", () => {
     expect(calls[1]!.output).toBe("waited\n");
     expect(JSON.parse(calls[2]!.output)).toMatchObject({ slept: toolMs });
 
-    // They overlapped: each started before any other ended, so the step took about one tool's time.
+    // They overlapped: each started before any other ended (each takes at least toolMs).
     const latestStart = Math.max(...calls.map((call) => call.startMs));
     const earliestEnd = Math.min(...calls.map((call) => call.startMs + call.durationMs));
     expect(latestStart).toBeLessThan(earliestEnd);
-    const toolPhase = Math.max(...calls.map((call) => call.startMs + call.durationMs)) - Math.min(...calls.map((call) => call.startMs));
-    expect(toolPhase).toBeLessThan(toolMs * 2);
 
     const followUp = llm.chatRequests()[1]!.body!["messages"] as { role: string; tool_call_id?: string }[];
     expect(followUp.filter((message) => message.role === "tool").map((message) => message.tool_call_id)).toEqual([

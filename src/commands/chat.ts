@@ -1,0 +1,35 @@
+import { chat } from "../cli/chat.ts";
+import { type CommandContext, switchOn } from "../cli/commands.ts";
+import { logToTerminal } from "../cli/log-line.ts";
+import { buildRuntime } from "../wire.ts";
+import { openChatSession } from "../wire-sessions.ts";
+
+/** `skiff chat`: opens the `--session` store when named, builds the runtime, and reads stdin until /exit. */
+export async function runChat(context: CommandContext): Promise<number> {
+  const { config } = context.loadConfig();
+  const { terminal } = context;
+  const session = await openChatSession(context.flags.get("session"), config, { env: context.env, cwd: context.cwd }, terminal);
+  const runtime = await buildRuntime({
+    config,
+    secrets: context.secrets,
+    log: logToTerminal(terminal),
+    ...(switchOn(context, "trace") ? { traceTo: terminal.err } : {}),
+  });
+  try {
+    return await chat({
+      config,
+      runtime,
+      terminal,
+      input: process.stdin,
+      verbose: switchOn(context, "verbose"),
+      onInterrupt: (handler) => {
+        process.on("SIGINT", handler);
+        return () => process.off("SIGINT", handler);
+      },
+      ...(session ? { session: session.chat } : {}),
+    });
+  } finally {
+    await runtime.shutdown();
+    await session?.close();
+  }
+}
