@@ -5,10 +5,9 @@
  */
 import { bunListenBacklog } from "./platform/listen-backlog.ts";
 import { approvalPolicy } from "./agent/approval.ts";
-import { runLimits } from "./cli/run-limits.ts";
+import { runSettings } from "./cli/run-limits.ts";
 import type { Config, SecretSources } from "./config/index.ts";
 import { ConfigError } from "./errors.ts";
-import { priceFor } from "./model/pricing.ts";
 import { createApp } from "./server/app.ts";
 import { createLogger, type Logger } from "./server/logger.ts";
 import { errorCodeOf } from "./server/run-errors.ts";
@@ -87,7 +86,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
 
   const runs = new RunTracker(settings.max_concurrent);
   const stopGcPacer = startGcPacer({ intervalMs: settings.gc_interval, busy: () => runs.size > 0 });
-  const price = priceFor(config.pricing);
+  const { limits, price } = runSettings(config);
   const app = createApp({
     model: runtime.model,
     tools: runtime.tools,
@@ -95,7 +94,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     store,
     runStore,
     runs,
-    limits: runLimits(config),
+    limits,
     settings: {
       maxBodyBytes: settings.max_body,
       maxTimeoutMs: settings.max_timeout,
@@ -130,22 +129,8 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     throw listenError(settings.listen, error);
   }
 
-  logger.log("info", "listening", {
-    url: server.url,
-    model: runtime.model.name,
-    tools: runtime.tools.length,
-    sessions: store.description,
-    replica: app.executor.replica,
-    durable_runs: runStore.durable,
-    auth: token === undefined ? "none" : "bearer",
-    max_concurrent: settings.max_concurrent,
-    backlog: "backlog" in server.backlog ? server.backlog.backlog : server.inherited ? "systemd's" : bunListenBacklog,
-    pid: process.pid,
-  });
-  if ("unchanged" in server.backlog && !server.inherited) logger.log("debug", "listen backlog left at Bun's 512", { reason: server.backlog.unchanged });
-  if (token === undefined) logger.log("warn", "no auth token set: /v1/ routes are open to every local client");
-  for (const issue of missingApiKeys(config, secrets)) logger.log("warn", `${issue.path}: ${issue.message}; runs will fail until one is set`);
-
+  // The SIGTERM handler is in place before anyone can learn the server is up (the listening
+  // line, READY=1): a signal sent right after either drains instead of killing the process.
   const service = openServiceStatus({ env: secrets.env, pid: process.pid, runs, logger });
   const stopped = waitForShutdown(options, logger, (hurry) =>
     shutdownGracefully({
@@ -164,6 +149,22 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
       ],
     }),
   );
+  logger.log("info", "listening", {
+    url: server.url,
+    model: runtime.model.name,
+    tools: runtime.tools.length,
+    sessions: store.description,
+    replica: app.executor.replica,
+    durable_runs: runStore.durable,
+    auth: token === undefined ? "none" : "bearer",
+    max_concurrent: settings.max_concurrent,
+    backlog: "backlog" in server.backlog ? server.backlog.backlog : server.inherited ? "systemd's" : bunListenBacklog,
+    pid: process.pid,
+  });
+  if ("unchanged" in server.backlog && !server.inherited) logger.log("debug", "listen backlog left at Bun's 512", { reason: server.backlog.unchanged });
+  if (token === undefined) logger.log("warn", "no auth token set: /v1/ routes are open to every local client");
+  for (const issue of missingApiKeys(config, secrets)) logger.log("warn", `${issue.path}: ${issue.message}; runs will fail until one is set`);
+
   // systemd (Type=notify): READY=1 once requests are answered and SIGTERM drains (its handler is
   // set), then status lines and watchdog pings.
   service?.status.ready(server.url);
