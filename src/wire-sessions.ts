@@ -1,4 +1,4 @@
-/** Wiring for the commands that open the session store besides serve: `skiff chat --session ID` and `skiff sessions`. Like wire.ts, only the commands' runs (src/commands/) import it. */
+/** Wiring for the commands that open the session store besides serve: `skiff chat --session ID`, `skiff sessions` and `skiff runs`. Like wire.ts, only the commands' runs (src/commands/) import it. */
 import { existsSync } from "node:fs";
 import { ChatSession } from "./cli/chat-session.ts";
 import type { Terminal } from "./cli/io.ts";
@@ -7,6 +7,8 @@ import { UsageError } from "./errors.ts";
 import { errorCodeOf } from "./server/run-errors.ts";
 import { parseSessionsSpec, sessionIdPattern, sessionIdRule, type SessionStore, type SpecContext, startSessionSweeper } from "./sessions/index.ts";
 import { openSessionStore } from "./sessions/open-store.ts";
+import { openRunStore } from "./runs/open-run-store.ts";
+import type { RunStore } from "./runs/run-store.ts";
 
 /**
  * Opens the store for `--session ID`: `server.sessions` when set, else the same default as
@@ -45,4 +47,17 @@ export function openConfiguredStore(config: Config, context: SpecContext, option
     throw new UsageError(`there is no session database at ${spec.path} to export; name the store with --sessions (sqlite:PATH or postgres://…)`);
   }
   return openSessionStore(spec);
+}
+
+/**
+ * The run store beside `server.sessions` (serve's default SQLite file), for `skiff runs`. A SQLite
+ * file that is not there is an error: there would be no runs in a new one.
+ */
+export function openConfiguredRunStore(config: Config, context: SpecContext): Promise<RunStore> {
+  const spec = parseSessionsSpec(config.server.sessions, "sqlite", context);
+  if (spec.kind === "sqlite" && !existsSync(spec.path)) {
+    throw new UsageError(`there is no database at ${spec.path} to read runs from; name the store with --sessions (sqlite:PATH or postgres://…)`);
+  }
+  if (spec.kind === "memory") throw new UsageError("--sessions memory keeps runs inside the serving process only; name the store skiff serve uses (sqlite:PATH or postgres://…)");
+  return openRunStore(spec);
 }

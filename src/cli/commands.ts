@@ -108,6 +108,24 @@ export const commands: readonly CommandSpec[] = [
     ],
   },
   {
+    name: "runs",
+    usage: "skiff runs list [--status S] [--limit N] [--json] | skiff runs show ID [--json] | skiff runs cancel ID",
+    summary:
+      "The runs of the store (--sessions): list them newest first, show one with its result or pending approvals, or cancel one wherever it executes.",
+    configFlags: true,
+    run: async (context) => (await import("../commands/runs.ts")).runRuns(context),
+    flags: [
+      { name: "status", takesValue: true, placeholder: "S", help: "list: only runs with this status (queued, running, requires_action, completed, failed, cancelled)" },
+      { name: "limit", takesValue: true, placeholder: "N", help: "list: at most N runs (default 50)" },
+      { name: "json", takesValue: false, help: "Machine-readable output (list: one JSON object per line)" },
+    ],
+    subcommands: [
+      { name: "list", summary: "Runs, newest first" },
+      { name: "show", summary: "One run: status, attempt, replica, trace, output or error, pending approvals" },
+      { name: "cancel", summary: "Cancel a run: at once when nobody executes it, else by its replica within half a second" },
+    ],
+  },
+  {
     name: "systemd",
     usage: "skiff systemd [flags] > /etc/systemd/system/skiff.service",
     summary: "Print a hardened systemd unit that runs this binary's serve with the given flags and config. Secret files become LoadCredential=, read from $CREDENTIALS_DIRECTORY.",

@@ -7,8 +7,11 @@
  */
 import { SkiffError } from "../errors.ts";
 
+/** Every status a run can have, in the order of its life. */
+export const runStatuses = ["queued", "running", "requires_action", "completed", "failed", "cancelled"] as const;
+
 /** Where a run is in its life. `requires_action` is for approvals (a run waiting for a person). */
-export type RunStatus = "queued" | "running" | "requires_action" | "completed" | "failed" | "cancelled";
+export type RunStatus = (typeof runStatuses)[number];
 
 /** Statuses after which nothing changes any more. */
 export const finishedStatuses: ReadonlySet<RunStatus> = new Set(["completed", "failed", "cancelled"]);

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "bun:test";
 import { join } from "node:path";
 import { dropDatabases, freshDatabase, testPostgres } from "../helpers/postgres.ts";
 import { createTempDirs } from "../helpers/temp-dirs.ts";
-import { skiffBinary } from "./binary.ts";
+import { runSkiff, skiffBinary } from "./binary.ts";
 import { config, finished, readEvents, type RunObject, runOf, stepModel, stopStarted, submit, toolService } from "./durable-helpers.ts";
 import { startServe, stopAllServes } from "./serve-process.ts";
 
@@ -117,6 +117,41 @@ describe("durable runs on SQLite (compiled binary)", () => {
     expect(tools.calls.get("run-3/2")).toBe(2);
     expect(tools.calls.get("run-3/1")).toBe(1);
     expect(tools.calls.get("run-3/3")).toBe(1);
+  }, slow);
+
+  it("lists, shows and cancels runs from the command line, with no server running", async () => {
+    const dir = tempDir();
+    const db = `sqlite:${join(dir, "s.db")}`;
+    const tools = toolService();
+    const llm = stepModel(50);
+    const server = await startServe({ args: ["--base-url", llm.url, "--model", "m", "--sessions", db, "--config", config(dir, tools), "--max-steps", "60"] });
+    const done = await submit(server, "run-l: go", { max_steps: 1 });
+    await finished(server, done.id, 10_000);
+    tools.hold();
+    const running = await submit(server, "run-r: go");
+    await tools.reached(2);
+    const listed = await runSkiff(["runs", "list", "--sessions", db, "--json"]);
+    expect(listed.code).toBe(0);
+    const rows = listed.stdout.trim().split("\n").map((line) => JSON.parse(line) as { id: string; status: string });
+    expect(rows.map((row) => [row.id, row.status])).toEqual([
+      [running.id, "running"],
+      [done.id, "completed"],
+    ]);
+    const table = await runSkiff(["runs", "list", "--sessions", db, "--status", "completed"]);
+    expect(table.stdout).toContain(done.id);
+    expect(table.stdout).not.toContain(running.id);
+    const shown = await runSkiff(["runs", "show", done.id, "--sessions", db, "--json"]);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ id: done.id, status: "completed", result: { finish_reason: "max_steps" } });
+    const cancelled = await runSkiff(["runs", "cancel", running.id, "--sessions", db]);
+    expect(cancelled.stdout).toContain("cancel requested");
+    tools.release();
+    expect((await finished(server, running.id, 10_000)).status).toBe("cancelled");
+    const missing = await runSkiff(["runs", "show", "run_nope", "--sessions", db]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no run "run_nope"');
+    const bad = await runSkiff(["runs", "list", "--sessions", db, "--status", "done"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("is not a run status; use one of queued, running");
   }, slow);
 
   it("cancels a background run, and a finished run stays as it is", async () => {

@@ -67,7 +67,7 @@ export const serverSection = z
       kind: "string",
       flag: "sessions",
       placeholder: "STORE",
-      commands: [...serve, "chat", "sessions"],
+      commands: [...serve, "chat", "sessions", "runs"],
       help: "memory | sqlite:PATH | postgres://… (serve default: sqlite under $STATE_DIRECTORY or ./skiff.db)",
     }),
     run_lease: duration("15s", {
