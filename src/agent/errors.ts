@@ -52,6 +52,20 @@ export class MaxStepsError extends RunError {
   }
 }
 
+/**
+ * The provider's content filter stopped the answer (finish reason `content_filter`): the text so
+ * far is in `partial.output`. CLI exit 1; the HTTP API answers 200 with that finish reason.
+ */
+export class ContentFilterError extends RunError {
+  constructor(partial: RunResult) {
+    super(
+      "content_filter",
+      `The provider's content filter stopped the answer after ${partial.steps.length} step(s)${partial.output ? "; the text before it was kept" : ""}. Rephrase the question, or check the filter settings of the deployment.`,
+      partial,
+    );
+  }
+}
+
 /** The abort reason used for the run's own timeout, so it can be told from a cancellation. */
 export class DeadlineReached extends Error {
   constructor() {

@@ -5,6 +5,7 @@ export type { FinishReason, RunResult, Step, ToolCallRecord } from "./result.ts"
 export {
   BudgetExceededError,
   CancelReason,
+  ContentFilterError,
   DeadlineReached,
   MaxStepsError,
   RunCancelledError,

@@ -3,11 +3,20 @@
  * the HTTP API read naturally) but belong to skiff: adapters convert to and from them.
  */
 
+/** A JSON object kept as the provider sent it, to be sent back unchanged. */
+export type ProviderData = { readonly [key: string]: unknown };
+
 /** A call the model asked for. `arguments` is the raw JSON text the model wrote, unparsed. */
 export interface ToolCall {
   readonly id: string;
   readonly name: string;
   readonly arguments: string;
+  /**
+   * Provider data that came with the call and must go back with it on the next request, as
+   * received: Gemini's `{"google":{"thought_signature":…}}`, without which its thinking models
+   * refuse the conversation.
+   */
+  readonly extra_content?: ProviderData;
 }
 
 export interface SystemMessage {
@@ -24,6 +33,17 @@ export interface AssistantMessage {
   readonly role: "assistant";
   readonly content: string | null;
   readonly tool_calls?: readonly ToolCall[];
+  /**
+   * The model's reasoning as DeepSeek, Kimi, Qwen and older vLLM name it. Sent back with the
+   * message: DeepSeek refuses a conversation whose tool-calling turns lack it.
+   */
+  readonly reasoning_content?: string;
+  /**
+   * The model's reasoning under the other names providers use (`reasoning`: OpenRouter, Groq,
+   * Ollama, newer vLLM; Mistral's `thinking` parts). Kept in the history, not sent back: Groq and
+   * Mistral refuse fields they do not know.
+   */
+  readonly reasoning?: string;
 }
 
 export interface ToolMessage {

@@ -79,11 +79,17 @@ function hintFor(code: string, host: string): string {
   if (code === "model_quota_exhausted") {
     return "The account has no quota left: check its plan and billing, or configure a [[fallback]].";
   }
+  if (code === "model_content_filter") return "The provider's content filter refused the prompt: rephrase it, or check the deployment's filter settings.";
+  if (code === "model_http_400" || code === "model_http_422") {
+    // The provider's own reason (quoted before this) says what it refused; a generic guess would mislead.
+    return "The provider refused the request as sent, for the reason it gave; docs/providers.md lists the provider quirks skiff knows.";
+  }
   if (/^model_http_(5\d\d|408|409)$/.test(code)) return "The provider is failing: try again later or configure a [[fallback]].";
   if (code.startsWith("model_http_")) return "The provider rejected the request: check the model name and base_url.";
   if (code === "model_connection") return `Check that the server at ${host} is running and base_url is right.`;
   if (code === "model_timeout") return "Raise llm_timeout or check the server's load.";
   if (code === "model_bad_response") return "Check that base_url points at an OpenAI-compatible /v1 API.";
+  if (code === "model_reply_error") return "The provider failed while answering: try again later or configure a [[fallback]].";
   return "The connection dropped mid-answer: try again, and check any proxy between skiff and base_url.";
 }
 

@@ -1,27 +1,23 @@
 /**
  * The `Model` adapter for any OpenAI-compatible chat-completions endpoint (OpenAI, vLLM, Ollama,
- * llama.cpp server, LiteLLM…), built on the `openai` SDK. The only file in src/ that imports it.
- * The SDK sends requests and parses SSE; skiff owns retries (retry-policy.ts), timeouts and spans.
+ * llama.cpp server, LiteLLM, DeepSeek, Mistral, Gemini, Azure…). The only file in src/ that
+ * imports the `openai` SDK, for its wire types and error classes: requests are one `fetch` each,
+ * streams are read by skiff's own SSE reader (openai-stream.ts), and skiff owns retries
+ * (retry-policy.ts), timeouts and spans.
  */
-import type OpenAI from "openai";
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from "openai/error";
-import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
+import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
 import { buildInfo } from "../build-info.ts";
 import { ConfigError } from "../errors.ts";
 import type { ChatSpan } from "../telemetry/tracer.ts";
 import { sleep as abortableSleep } from "../util/abort.ts";
-import { formatDuration, maxDurationMs } from "../util/duration.ts";
+import { formatDuration } from "../util/duration.ts";
 import { redactUrl } from "../util/redact-url.ts";
 import type { Model, ModelRequest, ModelResponse } from "./model.ts";
-import {
-  type Completion,
-  fromWireCompletion,
-  MalformedReplyError,
-  StreamAccumulator,
-  toWireMessages,
-  toWireTools,
-} from "./openai-convert.ts";
+import { type Completion, type EchoRules, fromWireCompletion, toWireMessages, toWireTools } from "./openai-convert.ts";
 import { type Endpoint, errorText, type Failure, toModelError } from "./openai-errors.ts";
+import { MalformedReplyError, ReplyError } from "./openai-reply.ts";
+import { readCompletionStream, StreamAccumulator } from "./openai-stream.ts";
 import { classifyFailure, parseRetryAfter, planRetry } from "./retry-policy.ts";
 
 /** Settings of one OpenAI-compatible model; capabilities (`fetch`, clock, randomness, sleep) are injectable. */
@@ -36,7 +32,10 @@ export interface OpenAIModelOptions {
   readonly retries: number;
   /** Longest wait accepted before a retry; a longer Retry-After fails at once. */
   readonly maxRetryWaitMs: number;
-  /** `gen_ai.provider.name` for hosts other than api.openai.com (default "openai"). */
+  /**
+   * `gen_ai.provider.name` for hosts other than api.openai.com (default "openai"). "deepseek"
+   * (also assumed on api.deepseek.com) turns on DeepSeek's rule for `reasoning_content`.
+   */
   readonly providerName?: string;
   readonly fetch?: typeof fetch;
   readonly now?: () => number;
@@ -55,9 +54,6 @@ export interface RetryNotice {
   readonly reason: string;
 }
 
-/** Given to the SDK when no key is configured so it builds the client; the header is removed, so it is never sent. */
-const noKeyPlaceholder = "skiff-no-api-key";
-
 const noopSpan: ChatSpan = { end() {}, fail() {}, event() {} };
 
 /**
@@ -71,36 +67,17 @@ export function createOpenAIModel(options: OpenAIModelOptions): Model {
       { path: "base_url", message: `expected an http(s) URL such as https://api.openai.com/v1, got "${redactUrl(options.baseURL)}"` },
     ]);
   }
-  // The SDK client is built on the first streaming request: non-streaming calls do not use it, and
-  // loading the SDK costs ~10 MB of resident memory and ~15 ms of start-up.
-  let client: Promise<OpenAI> | undefined;
-  const streamingClient = () =>
-    (client ??= import("openai").then(
-      ({ default: OpenAISdk }) =>
-        new OpenAISdk({
-          apiKey: options.apiKey || noKeyPlaceholder,
-          baseURL: options.baseURL,
-          // skiff's policy is the only retry layer: SDK retries would multiply attempts and hide them from spans.
-          maxRetries: 0,
-          // llm_timeout 0 means no limit; the SDK would read 0 as "time out at once". Our own timer
-          // (attemptOnce) is the limit that counts.
-          timeout: options.llmTimeoutMs || maxDurationMs,
-          // Explicit nulls keep the SDK from reading OPENAI_ORG_ID / OPENAI_PROJECT_ID behind our back and
-          // sending them to third-party endpoints.
-          organization: null,
-          project: null,
-          // Failures surface as ModelError; the SDK's own console logging would only duplicate them.
-          logLevel: "off",
-          ...(options.apiKey ? {} : { defaultHeaders: { Authorization: null } }),
-          ...(options.fetch ? { fetch: options.fetch } : {}),
-        }),
-    ));
   const completionsUrl = new URL(url);
   completionsUrl.pathname = `${completionsUrl.pathname.replace(/\/+$/, "")}/chat/completions`;
+  // The GenAI conventions name the provider by the instrumentation's best knowledge: the API spoken is
+  // OpenAI's, so "openai" unless the caller knows better (e.g. "ollama" from config). api.openai.com is
+  // always "openai", as the OpenAI span refinement requires.
+  const provider = url.hostname === "api.openai.com" ? "openai" : (options.providerName ?? "openai");
   const target: Target = {
-    streamingClient,
     completionsUrl: completionsUrl.href,
-    jsonHeaders: {
+    // The same headers for streams: `accept: application/json` is what the SDK sends for both, and
+    // what the providers were built against.
+    headers: {
       "content-type": "application/json",
       accept: "application/json",
       "user-agent": `skiff/${buildInfo.version}`,
@@ -111,10 +88,8 @@ export function createOpenAIModel(options: OpenAIModelOptions): Model {
     endpoint: { host: url.host, model: options.model, apiKey: options.apiKey, maxRetryWaitMs: options.maxRetryWaitMs },
     serverAddress: url.hostname.replace(/^\[(.*)\]$/, "$1"), // IPv6 without brackets, as server.address wants
     serverPort: url.port ? Number(url.port) : url.protocol === "http:" ? 80 : 443,
-    // The GenAI conventions name the provider by the instrumentation's best knowledge: the API spoken is
-    // OpenAI's, so "openai" unless the caller knows better (e.g. "ollama" from config). api.openai.com is
-    // always "openai", as the OpenAI span refinement requires.
-    provider: url.hostname === "api.openai.com" ? "openai" : (options.providerName ?? "openai"),
+    provider,
+    echo: { reasoningOnEveryAssistant: provider === "deepseek" || url.hostname === "api.deepseek.com" },
     now: options.now ?? Date.now,
     random: options.random ?? Math.random,
     sleep: options.sleep ?? abortableSleep,
@@ -124,18 +99,18 @@ export function createOpenAIModel(options: OpenAIModelOptions): Model {
 }
 
 interface Target {
-  /** The SDK client for streaming requests, created on first use. */
-  readonly streamingClient: () => Promise<OpenAI>;
-  /** POST target of non-streaming completions: base_url + /chat/completions, query kept. */
+  /** POST target of completions: base_url + /chat/completions, query kept. */
   readonly completionsUrl: string;
-  /** Headers of a non-streaming request, built once. */
-  readonly jsonHeaders: Readonly<Record<string, string>>;
+  /** Headers of every request, built once. */
+  readonly headers: Readonly<Record<string, string>>;
   readonly fetch: typeof fetch;
   readonly options: OpenAIModelOptions;
   readonly endpoint: Endpoint;
   readonly serverAddress: string;
   readonly serverPort: number;
   readonly provider: string;
+  /** What goes back to this provider besides the conversation itself. */
+  readonly echo: EchoRules;
   readonly now: () => number;
   readonly random: () => number;
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -235,45 +210,56 @@ async function attemptOnce(target: Target, request: ModelRequest, state: { textS
   };
   const params = {
     model: options.model,
-    messages: toWireMessages(request.messages),
+    messages: toWireMessages(request.messages, target.echo),
     ...withTools(toWireTools(request.tools)),
   };
-  const requestOptions = { signal: controller.signal };
   armTimer();
   try {
     if (!request.onDelta) {
-      const body = await postCompletion(target, { ...params, stream: false }, controller.signal);
+      const response = await postCompletion(target, { ...params, stream: false }, controller.signal);
+      const body = JSON.parse(await response.text()) as unknown;
       throwIfStopped();
       return fromWireCompletion(body, options.model);
     }
-    const client = await target.streamingClient();
-    const stream = await client.chat.completions.create(
-      { ...params, stream: true, stream_options: { include_usage: true } },
-      requestOptions,
-    );
-    const accumulator = new StreamAccumulator();
-    try {
-      for await (const chunk of stream) {
-        armTimer();
-        const text = accumulator.add(chunk);
-        if (text === "") continue;
-        state.textShown = true;
-        try {
-          request.onDelta(text);
-        } catch (error) {
-          throw new CallerError(error);
-        }
+    const streamParams: ChatCompletionCreateParamsStreaming = { ...params, stream: true, stream_options: { include_usage: true } };
+    const response = await postCompletion(target, streamParams, controller.signal);
+    const onDelta = request.onDelta;
+    const onText = (text: string) => {
+      state.textShown = true;
+      try {
+        onDelta(text);
+      } catch (error) {
+        throw new CallerError(error);
       }
+    };
+    let body = response.body;
+    const type = response.headers.get("content-type") ?? "";
+    if (type.includes("json") && !type.includes("event-stream")) {
+      // A server that ignores `stream: true` answers with one JSON body: read as one delta. (One
+      // that labels its SSE as JSON is still read as SSE, as the SDK did.)
+      const text = await response.text();
+      throwIfStopped();
+      if (text.trimStart().startsWith("{")) {
+        const completion = fromWireCompletion(JSON.parse(text) as unknown, options.model);
+        if (completion.message.content) onText(completion.message.content);
+        return completion;
+      }
+      body = new Response(text).body;
+    }
+    const accumulator = new StreamAccumulator();
+    let end: "done" | "eof";
+    try {
+      end = body ? await readCompletionStream(body, accumulator, { onBytes: armTimer, onText }) : "eof";
     } catch (error) {
       throw error instanceof CallerError ? error : new StreamCut(error);
     }
-    // The SDK ends the iteration quietly when the request is aborted, so check why it ended.
+    // Reading ends quietly when the request is aborted, so check why it ended.
     throwIfStopped();
-    const completion = accumulator.result(options.model);
+    const completion = accumulator.result(options.model, end);
     if (!completion) throw new StreamCut(undefined);
     return completion;
   } catch (error) {
-    // An abort or our own timer can surface as any SDK error; report what really happened.
+    // An abort or our own timer can surface as any fetch or body error; report what really happened.
     if (error instanceof CallerError || request.signal.aborted) throw error;
     if (timedOut) throw new APIConnectionTimeoutError();
     throw error;
@@ -284,30 +270,28 @@ async function attemptOnce(target: Target, request: ModelRequest, state: { textS
 }
 
 /**
- * One non-streaming chat completion as a single fetch. This is the service's hot path, so it skips
- * the SDK's request pipeline (per-request header merging, auth and log formatting: 0.2 ms and tens
- * of KB of garbage a call, measured in bench/README.md) while keeping the SDK's wire types for the
- * body and its error classes for failures, so retry classification is the same as for streams.
+ * One chat completion request as a single fetch; resolves with the response once it is known to
+ * be a success. Completions are the service's hot path, so this skips the SDK's request pipeline
+ * (per-request header merging, auth and log formatting: 0.2 ms and tens of KB of garbage a call,
+ * measured in bench/README.md) while keeping the SDK's wire types for the body and its error
+ * classes for failures, so retry classification is the same for every path.
  */
-async function postCompletion(target: Target, params: ChatCompletionCreateParamsNonStreaming, signal: AbortSignal): Promise<unknown> {
-  const response = await target.fetch(target.completionsUrl, {
-    method: "POST",
-    headers: target.jsonHeaders,
-    body: JSON.stringify(params),
-    signal,
-  });
+async function postCompletion(
+  target: Target,
+  params: ChatCompletionCreateParamsNonStreaming | ChatCompletionCreateParamsStreaming,
+  signal: AbortSignal,
+): Promise<Response> {
+  const response = await target.fetch(target.completionsUrl, { method: "POST", headers: target.headers, body: JSON.stringify(params), signal });
+  if (response.ok) return response;
   const text = await response.text();
-  if (!response.ok) {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    // As the SDK does: the JSON error body when there is one, else the raw text as the message.
-    throw APIError.generate(response.status, json as object | undefined, json === undefined ? text : undefined, response.headers);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
   }
-  return JSON.parse(text) as unknown;
+  // As the SDK does: the JSON error body when there is one, else the raw text as the message.
+  throw APIError.generate(response.status, json as object | undefined, json === undefined ? text : undefined, response.headers);
 }
 
 function withTools(tools: ReturnType<typeof toWireTools>) {
@@ -321,6 +305,18 @@ class StreamCut {
 
 /** Turns whatever one attempt threw into a Failure (the caller has already handled aborts). */
 function describeFailure(error: unknown, llmTimeoutMs: number, now: number): Failure {
+  if (error instanceof ReplyError || (error instanceof StreamCut && error.cause instanceof ReplyError)) {
+    const reported = error instanceof ReplyError ? error : (error.cause as ReplyError);
+    const failure = {
+      kind: "reply_error" as const,
+      ...(reported.status === undefined ? {} : { status: reported.status }),
+      ...(reported.errorCode === undefined ? {} : { errorCode: reported.errorCode }),
+      ...(reported.errorType === undefined ? {} : { errorType: reported.errorType }),
+    };
+    const code = reported.status ?? reported.errorCode;
+    const where = error instanceof StreamCut ? "in the stream" : "in a 200 reply";
+    return { failure, detail: `the provider reported an error ${where}${code === undefined ? "" : ` (code ${code})`}: ${reported.message}` };
+  }
   if (error instanceof StreamCut) {
     if (error.cause === undefined) return { failure: { kind: "stream_cut" }, detail: "the stream ended before the model finished" };
     if (error.cause instanceof SyntaxError || error.cause instanceof MalformedReplyError) {

@@ -10,8 +10,13 @@ export type AttemptFailure =
   | { readonly kind: "connection" }
   | { readonly kind: "timeout" }
   | { readonly kind: "bad_response" }
-  /** A streamed reply broke off after it began (dropped connection, error event, no finish). */
-  | { readonly kind: "stream_cut" };
+  /** A streamed reply broke off after it began (dropped connection, no finish). */
+  | { readonly kind: "stream_cut" }
+  /**
+   * A 200 whose body, or an event of whose stream, is an error object (OpenRouter, Groq, vLLM);
+   * `status` is the HTTP status it names, when it names one.
+   */
+  | { readonly kind: "reply_error"; readonly status?: number; readonly errorCode?: string; readonly errorType?: string };
 
 /** A failure's stable error code and whether another attempt could succeed. */
 export interface FailureClass {
@@ -26,6 +31,10 @@ const retryableStatuses = new Set([408, 409, 429]);
 export function classifyFailure(failure: AttemptFailure): FailureClass {
   switch (failure.kind) {
     case "http": {
+      if (failure.errorCode === "content_filter") {
+        // Azure refuses a prompt its content filter flags with a 400 of this code: asking again is refused again.
+        return { code: "model_content_filter", retryable: false };
+      }
       if (failure.status === 429 && isQuotaExhausted(failure)) {
         // Waiting does not refill an account's credits: retrying only burns the run's time.
         return { code: "model_quota_exhausted", retryable: false };
@@ -44,6 +53,13 @@ export function classifyFailure(failure: AttemptFailure): FailureClass {
     case "stream_cut":
       // Retryable as such; the adapter refuses anyway once text has been shown to the user.
       return { code: "model_stream_cut", retryable: true };
+    case "reply_error": {
+      // The status the error names is honoured as if the response had carried it: a 400 is not
+      // retried, a 429 or 5xx is.
+      if (failure.status !== undefined) return classifyFailure({ ...failure, kind: "http", status: failure.status });
+      // Without one, only a request the provider calls invalid is known to fail again.
+      return { code: "model_reply_error", retryable: failure.errorType !== "invalid_request_error" };
+    }
     default: {
       const unknown: never = failure;
       throw new Error(`unknown failure kind: ${JSON.stringify(unknown)}`);

@@ -15,6 +15,8 @@ const toolCall = z.object({
   id: z.string().min(1),
   type: z.literal("function").optional(),
   function: z.object({ name: z.string().min(1), arguments: z.string() }),
+  // What a provider gave to be sent back with the call (Gemini's thought signature).
+  extra_content: z.record(z.string(), z.unknown()).optional(),
 });
 
 const roles = ["system", "developer", "user", "assistant", "tool"] as const;
@@ -26,7 +28,14 @@ const wireMessage = z.discriminatedUnion(
     // OpenAI's newer name for system instructions.
     z.object({ role: z.literal("developer"), content }),
     z.object({ role: z.literal("user"), content }),
-    z.object({ role: z.literal("assistant"), content: content.nullable().optional(), tool_calls: z.array(toolCall).optional() }),
+    z.object({
+      role: z.literal("assistant"),
+      content: content.nullable().optional(),
+      tool_calls: z.array(toolCall).optional(),
+      // A step's reasoning, as GET /v1/sessions returns it: DeepSeek needs it back.
+      reasoning_content: z.string().optional(),
+      reasoning: z.string().optional(),
+    }),
     z.object({ role: z.literal("tool"), tool_call_id: z.string().min(1), content }),
   ],
   { error: (issue) => (issue.code === "invalid_union" ? `role must be one of ${roles.map((r) => `"${r}"`).join(", ")}` : undefined) },
@@ -84,11 +93,21 @@ export function fromWireMessages(messages: readonly WireMessageInput[]): Message
       case "assistant": {
         const text = message.content === null || message.content === undefined ? null : textOf(message.content);
         const calls = message.tool_calls ?? [];
-        if (calls.length === 0) return { role: "assistant", content: text ?? "" };
+        const reasoning = {
+          ...(message.reasoning_content === undefined ? {} : { reasoning_content: message.reasoning_content }),
+          ...(message.reasoning === undefined ? {} : { reasoning: message.reasoning }),
+        };
+        if (calls.length === 0) return { role: "assistant", content: text ?? "", ...reasoning };
         return {
           role: "assistant",
           content: text,
-          tool_calls: calls.map((call) => ({ id: call.id, name: call.function.name, arguments: call.function.arguments })),
+          tool_calls: calls.map((call) => ({
+            id: call.id,
+            name: call.function.name,
+            arguments: call.function.arguments,
+            ...(call.extra_content === undefined ? {} : { extra_content: call.extra_content }),
+          })),
+          ...reasoning,
         };
       }
       default: {
@@ -109,7 +128,10 @@ export function toWireMessage(message: Message): Record<string, unknown> {
       id: call.id,
       type: "function",
       function: { name: call.name, arguments: call.arguments },
+      ...(call.extra_content === undefined ? {} : { extra_content: call.extra_content }),
     })),
+    ...(message.reasoning_content === undefined ? {} : { reasoning_content: message.reasoning_content }),
+    ...(message.reasoning === undefined ? {} : { reasoning: message.reasoning }),
   };
 }
 

@@ -7,11 +7,18 @@ import { z } from "zod";
 import type { Message } from "../model/messages.ts";
 import { sessionIdPattern, sessionIdRule, type StoredSession } from "./store.ts";
 
-const toolCall = z.strictObject({ id: z.string(), name: z.string(), arguments: z.string() });
+// extra_content and the reasoning fields: what a provider gave to be sent back (src/model/messages.ts).
+const toolCall = z.strictObject({ id: z.string(), name: z.string(), arguments: z.string(), extra_content: z.record(z.string(), z.unknown()).optional() });
 
 const message = z.discriminatedUnion("role", [
   z.strictObject({ role: z.literal("user"), content: z.string() }),
-  z.strictObject({ role: z.literal("assistant"), content: z.string().nullable(), tool_calls: z.array(toolCall).optional() }),
+  z.strictObject({
+    role: z.literal("assistant"),
+    content: z.string().nullable(),
+    tool_calls: z.array(toolCall).optional(),
+    reasoning_content: z.string().optional(),
+    reasoning: z.string().optional(),
+  }),
   z.strictObject({ role: z.literal("tool"), tool_call_id: z.string(), content: z.string() }),
 ]);
 

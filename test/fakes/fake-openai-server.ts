@@ -74,7 +74,12 @@ export type FakeReply =
    * `how: "close"` drops the connection, `"garbage"` sends an unparseable event, `"hang"` goes
    * silent until the client gives up. A non-streaming request gets a truncated body.
    */
-  | { readonly type: "cut"; readonly answer: FakeAnswer; readonly afterChunks: number; readonly how?: CutHow };
+  | { readonly type: "cut"; readonly answer: FakeAnswer; readonly afterChunks: number; readonly how?: CutHow }
+  /**
+   * A provider's own shape, sent byte for byte: `json` as a non-streaming answer (status 200),
+   * `sse` (one write per string) as a streaming one; a stream request gets `json` when there is no `sse`.
+   */
+  | { readonly type: "raw"; readonly json?: unknown; readonly sse?: readonly string[] };
 
 /** How a `cut` reply breaks off. */
 export type CutHow = "close" | "garbage" | "hang";
@@ -151,6 +156,7 @@ export const reply = {
     errorType: "insufficient_quota",
   }),
   hang: (): FakeReply => ({ type: "hang" }),
+  raw: (shape: { readonly json?: unknown; readonly sse?: readonly string[] }): FakeReply => ({ type: "raw", ...shape }),
   garbage: (body?: string): FakeReply => (body === undefined ? { type: "garbage" } : { type: "garbage", body }),
   cut: (answer: FakeReply, afterChunks: number, how: CutHow = "close"): FakeReply => {
     if (answer.type !== "text" && answer.type !== "tool_calls") throw new Error("reply.cut needs a text or tool-call answer");
@@ -245,6 +251,9 @@ async function render(scripted: FakeReply, context: RenderContext): Promise<Resp
       if (context.stream) return sse(chunkEvents(scripted, context), { chunkDelayMs: scripted.chunkDelayMs });
       return Response.json(completionBody(scripted, context));
     }
+    case "raw":
+      if (context.stream && scripted.sse) return sse(scripted.sse);
+      return Response.json(scripted.json ?? null);
     case "cut": {
       if (!context.stream) {
         // Promise more bytes than we send, then close: the client sees a truncated body.

@@ -35,6 +35,18 @@ describe("classifyFailure", () => {
     expect(classifyFailure({ kind: "bad_response" })).toEqual({ code: "model_bad_response", retryable: true });
     expect(classifyFailure({ kind: "stream_cut" })).toEqual({ code: "model_stream_cut", retryable: true });
   });
+
+  it("classifies an error inside a 200 by the status it names, as if the response had carried it", () => {
+    expect(classifyFailure({ kind: "reply_error", status: 400 })).toEqual({ code: "model_http_400", retryable: false });
+    expect(classifyFailure({ kind: "reply_error", status: 502 })).toEqual({ code: "model_http_502", retryable: true });
+    expect(classifyFailure({ kind: "reply_error", status: 429, errorCode: "insufficient_quota" })).toEqual({ code: "model_quota_exhausted", retryable: false });
+    expect(classifyFailure({ kind: "reply_error", errorCode: "server_error" })).toEqual({ code: "model_reply_error", retryable: true });
+    expect(classifyFailure({ kind: "reply_error", errorType: "invalid_request_error" })).toEqual({ code: "model_reply_error", retryable: false });
+  });
+
+  it("does not retry a prompt refused by Azure's content filter", () => {
+    expect(classifyFailure({ kind: "http", status: 400, errorCode: "content_filter" })).toEqual({ code: "model_content_filter", retryable: false });
+  });
 });
 
 describe("parseRetryAfter", () => {
