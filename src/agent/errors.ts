@@ -103,3 +103,18 @@ export class RunJournalError extends RunError {
     super(code, `The run's journal could not be written, so it stopped: ${cause instanceof Error ? cause.message : String(cause)}`, partial, { cause });
   }
 }
+
+/**
+ * The run stopped before tool calls that need a person's approval, with nobody there to give it
+ * (a script without a terminal). CLI exit 4; the pending calls are in `partial.pendingApprovals`.
+ */
+export class ApprovalRequiredError extends RunError {
+  constructor(partial: RunResult) {
+    const pending = partial.pendingApprovals ?? [];
+    super(
+      "requires_action",
+      `The run stopped before ${pending.length} tool call(s) that need approval (${[...new Set(pending.map((p) => p.name))].join(", ")}); run it in a terminal to answer, or approve ahead with --approve TOOL or --yes.`,
+      partial,
+    );
+  }
+}

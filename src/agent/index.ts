@@ -3,6 +3,7 @@ export { runAgent, type PriceFunction, type RunLimits, type RunOptions } from ".
 export type { AgentEvent, AgentEventListener } from "./events.ts";
 export type { FinishReason, RunResult, Step, ToolCallRecord } from "./result.ts";
 export {
+  ApprovalRequiredError,
   BudgetExceededError,
   CancelReason,
   ContentFilterError,

@@ -1,4 +1,5 @@
-import { type AgentEvent, BudgetExceededError, ContentFilterError, MaxStepsError, runAgent, runResultJson } from "../agent/index.ts";
+import type { ApprovalGate } from "../agent/approval.ts";
+import { type AgentEvent, ApprovalRequiredError, BudgetExceededError, ContentFilterError, MaxStepsError, runAgent, runResultJson } from "../agent/index.ts";
 import type { Config } from "../config/index.ts";
 import { UsageError } from "../errors.ts";
 import type { Message } from "../model/messages.ts";
@@ -14,6 +15,10 @@ export interface AskOptions {
   readonly terminal: Terminal;
   readonly signal: AbortSignal;
   readonly traceparent?: string;
+  /** Tools needing approval, and how it is given (prompt, `--approve`, `--yes`); none by default. */
+  readonly approvals?: ApprovalGate;
+  /** A run id for the JSON of a run that stopped for approvals (generated when absent). */
+  readonly newId?: () => string;
 }
 
 /** `skiff ask`: one run; the answer (or the JSON result) on stdout, progress on stderr. */
@@ -33,8 +38,16 @@ export async function ask(options: AskOptions): Promise<void> {
     tracer: runtime.tracer,
     onEvent: options.json ? undefined : (event) => reportProgress(event, terminal),
     ...(options.traceparent === undefined ? {} : { traceparent: options.traceparent }),
+    ...(options.approvals === undefined ? {} : { approvals: options.approvals }),
   });
 
+  if (result.finishReason === "requires_action") {
+    // Nobody could answer: the calls that need approval are shown, nothing of them ran.
+    const id = (options.newId ?? (() => `run_${crypto.randomUUID().replaceAll("-", "")}`))();
+    const pending = (result.pendingApprovals ?? []).map((call) => ({ step: call.step, call_id: call.callId, tool: call.name, arguments: call.arguments }));
+    if (options.json) terminal.out(`${JSON.stringify({ id, status: "requires_action", pending_approvals: pending, ...runResultJson(result) }, null, 2)}\n`);
+    throw new ApprovalRequiredError(result);
+  }
   if (options.json) terminal.out(`${JSON.stringify(runResultJson(result), null, 2)}\n`);
   else if (result.output) terminal.out(result.output.endsWith("\n") ? result.output : `${result.output}\n`);
   if (result.finishReason === "max_steps") throw new MaxStepsError(config.max_steps, result);

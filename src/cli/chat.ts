@@ -7,6 +7,7 @@ import { describeError, ExitCode, exitCodeFor } from "./exit-codes.ts";
 import type { Terminal } from "./io.ts";
 import { runSettings } from "./run-limits.ts";
 import { trimHistory } from "../sessions/index.ts";
+import { type ApprovalSettings, terminalApprovals } from "./approval-prompt.ts";
 import type { ChatSession } from "./chat-session.ts";
 
 export interface ChatOptions {
@@ -19,7 +20,12 @@ export interface ChatOptions {
   readonly onInterrupt: (handler: () => void) => () => void;
   /** `--session ID`: load the conversation from the store and save every answered turn. */
   readonly session?: ChatSession;
+  /** Tools needing approval and what was approved ahead (`--approve`, `--yes`); the person is asked for the rest. */
+  readonly approvals?: Omit<ApprovalSettings, "askLine" | "err">;
 }
+
+/** What `/help` prints. */
+const helpText = "commands: /reset clears the history, /exit (or Ctrl-D) quits, /help shows this; Ctrl-C cancels an answer\n";
 
 /**
  * `skiff chat`: a REPL that streams answers and keeps the conversation. Prompts go to stderr so
@@ -38,6 +44,22 @@ export async function chat(options: ChatOptions): Promise<number> {
   let failedTurnCode: number | undefined;
 
   const lines = createInterface({ input: options.input, terminal: false, crlfDelay: Infinity });
+  // One reader of input lines for the prompt and for approval questions asked during a run.
+  const input = lines[Symbol.asyncIterator]();
+  const readLine = async (): Promise<string | undefined> => {
+    const next = await input.next();
+    return next.done ? undefined : next.value;
+  };
+  const approvals =
+    options.approvals &&
+    terminalApprovals({
+      ...options.approvals,
+      err: terminal.err,
+      askLine: (question) => {
+        terminal.err(question);
+        return readLine();
+      },
+    });
   const interrupt = () => {
     if (current && !current.signal.aborted) {
       current.abort(new CancelReason("interrupted (Ctrl-C)"));
@@ -49,12 +71,12 @@ export async function chat(options: ChatOptions): Promise<number> {
   };
   const removeInterrupt = options.onInterrupt(interrupt);
 
-  terminal.err(`skiff chat · model ${runtime.model.name} · /reset clears history, /exit quits\n`);
+  terminal.err(`skiff chat · model ${runtime.model.name} · /help lists commands, /exit quits\n`);
   if (history.length > system.length) terminal.err(`(continuing the session: ${history.length - system.length} messages)\n`);
   const prompt = () => terminal.err("you> ");
   prompt();
   try {
-    for await (const raw of lines) {
+    for (let raw = await readLine(); raw !== undefined; raw = await readLine()) {
       const line = raw.trim();
       if (line === "") {
         prompt();
@@ -65,6 +87,17 @@ export async function chat(options: ChatOptions): Promise<number> {
         history = [...system];
         await options.session?.reset();
         terminal.err("(history cleared)\n");
+        prompt();
+        continue;
+      }
+      if (line === "/help") {
+        terminal.err(helpText);
+        prompt();
+        continue;
+      }
+      // An unknown command is not sent to the model as a question (a typo of /exit would be).
+      if (/^\/[A-Za-z]+$/.test(line)) {
+        terminal.err(`unknown command ${line}; ${helpText}`);
         prompt();
         continue;
       }
@@ -81,6 +114,7 @@ export async function chat(options: ChatOptions): Promise<number> {
           signal: current.signal,
           tracer: runtime.tracer,
           stream: true,
+          ...(approvals === undefined ? {} : { approvals }),
           onEvent: (event) => {
             if (event.type === "model.delta") {
               streamed = true;

@@ -48,6 +48,12 @@ export function switchOn(context: Pick<CommandContext, "flags">, name: string): 
   return context.flags.get(name) === "true";
 }
 
+/** `ask` and `chat`: approve calls of tools in tools.require_approval ahead of time. */
+const approvalFlags: readonly FlagSpec[] = [
+  { name: "approve", takesValue: true, placeholder: "TOOL,TOOL", help: "Approve calls of these tools without asking (tools.require_approval)" },
+  { name: "yes", takesValue: false, help: "Approve every tool call without asking: dangerous, the model then acts unchecked" },
+];
+
 const globalFlags: readonly FlagSpec[] = [
   { name: "config", takesValue: true, placeholder: "PATH", help: "Config file (else SKIFF_CONFIG, else ./skiff.toml)" },
   { name: "verbose", takesValue: false, help: "Print stack traces and debug detail on errors" },
@@ -65,6 +71,7 @@ export const commands: readonly CommandSpec[] = [
     flags: [
       { name: "json", takesValue: false, help: "Print the whole run result as JSON (output, steps, tool calls, usage, finish reason, trace id)" },
       { name: "trace", takesValue: false, help: "Print the run's span tree on stderr when it ends" },
+      ...approvalFlags,
     ],
   },
   {
@@ -75,6 +82,7 @@ export const commands: readonly CommandSpec[] = [
     run: async (context) => (await import("../commands/chat.ts")).runChat(context),
     flags: [
       { name: "trace", takesValue: false, help: "Print each run's span tree on stderr" },
+      ...approvalFlags,
       {
         name: "session",
         takesValue: true,

@@ -1,4 +1,4 @@
-import { MaxStepsError, RunCancelledError, RunModelError, RunTimeoutError } from "../agent/index.ts";
+import { ApprovalRequiredError, MaxStepsError, RunCancelledError, RunModelError, RunTimeoutError } from "../agent/index.ts";
 import { ConfigError, ModelError, SkiffError, UsageError } from "../errors.ts";
 
 /** Exit codes, as DESIGN section 5 fixes them. */
@@ -7,6 +7,8 @@ export const ExitCode = {
   runFailed: 1,
   usage: 2,
   budget: 3,
+  /** The run stopped before calls that need a person's approval, and nobody could give it. */
+  requiresAction: 4,
   timeout: 124,
   interrupted: 130,
 } as const;
@@ -17,6 +19,7 @@ export function exitCodeFor(error: unknown): number {
   if (error instanceof RunTimeoutError) return ExitCode.timeout;
   if (error instanceof RunCancelledError) return ExitCode.interrupted;
   if (error instanceof SkiffError && error.code === "budget_exceeded") return ExitCode.budget;
+  if (error instanceof ApprovalRequiredError) return ExitCode.requiresAction;
   if (error instanceof MaxStepsError || error instanceof RunModelError || error instanceof ModelError) return ExitCode.runFailed;
   return ExitCode.runFailed;
 }

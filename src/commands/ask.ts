@@ -1,4 +1,9 @@
+import type { ApprovalGate } from "../agent/approval.ts";
+import { type AskLine, terminalApprovals } from "../cli/approval-prompt.ts";
 import { ask } from "../cli/ask.ts";
+import type { Terminal } from "../cli/io.ts";
+import { lineAsker, listFlag } from "./line-asker.ts";
+import type { Config } from "../config/index.ts";
 import { type CommandContext, switchOn } from "../cli/commands.ts";
 import { ExitCode } from "../cli/exit-codes.ts";
 import { logToTerminal } from "../cli/log-line.ts";
@@ -20,6 +25,7 @@ export async function runAsk(context: CommandContext): Promise<number> {
     log: logToTerminal(terminal),
     ...(switchOn(context, "trace") ? { traceTo: terminal.err } : {}),
   });
+  const asker = terminal.stdinIsTTY ? lineAsker(terminal) : undefined;
   try {
     await withInterrupt((signal) =>
       ask({
@@ -30,10 +36,24 @@ export async function runAsk(context: CommandContext): Promise<number> {
         terminal,
         signal,
         ...(traceparent ? { traceparent } : {}),
+        ...approvalsOf(context, config, terminal, asker?.ask),
       }),
     );
   } finally {
+    asker?.close();
     await runtime.shutdown();
   }
   return ExitCode.ok;
+}
+
+/** The approval gate of `ask`: a prompt on stderr when stdin is a terminal, else the run pauses (exit 4). */
+function approvalsOf(context: CommandContext, config: Config, terminal: Terminal, askLine: AskLine | undefined): { approvals?: ApprovalGate } {
+  const approvals = terminalApprovals({
+    required: config.tools.require_approval,
+    preApproved: listFlag(context, "approve"),
+    approveAll: switchOn(context, "yes"),
+    err: terminal.err,
+    ...(askLine === undefined ? {} : { askLine }),
+  });
+  return approvals === undefined ? {} : { approvals };
 }

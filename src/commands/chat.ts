@@ -2,6 +2,7 @@ import { chat } from "../cli/chat.ts";
 import { type CommandContext, switchOn } from "../cli/commands.ts";
 import { logToTerminal } from "../cli/log-line.ts";
 import { buildRuntime } from "../wire.ts";
+import { listFlag } from "./line-asker.ts";
 import { openChatSession } from "../wire-sessions.ts";
 
 /** `skiff chat`: opens the `--session` store when named, builds the runtime, and reads stdin until /exit. */
@@ -27,6 +28,7 @@ export async function runChat(context: CommandContext): Promise<number> {
         return () => process.off("SIGINT", handler);
       },
       ...(session ? { session: session.chat } : {}),
+      approvals: { required: config.tools.require_approval, preApproved: listFlag(context, "approve"), approveAll: switchOn(context, "yes") },
     });
   } finally {
     await runtime.shutdown();
