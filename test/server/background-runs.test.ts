@@ -56,6 +56,27 @@ describe("background runs (memory store)", () => {
     expect(events.map((e) => e.event)).toEqual(["run.started", "step.started", "model.completed", "tool.started", "tool.finished", "step.started", "model.completed", "run.completed"]);
   });
 
+  it("lists runs newest first, by status, page by page", async () => {
+    const t = testApp();
+    const ids: string[] = [];
+    for (const n of [1, 2, 3]) {
+      const run = await submit(t, { input: `what is ${n}*2?` });
+      await untilFinished(t, run.id);
+      ids.push(run.id);
+    }
+    const page = async (query: string) => (await (await t.app.fetch(request("GET", `/v1/runs${query}`))).json()) as { data: RunObject[]; has_more: boolean };
+    const all = await page("");
+    expect(all.data.map((r) => r.id)).toEqual([...ids].reverse());
+    expect(all.data[0]).not.toHaveProperty("steps");
+    const first = await page("?limit=2");
+    expect(first.has_more).toBe(true);
+    const next = await page(`?limit=2&before=${first.data.at(-1)!.id}`);
+    expect([...first.data, ...next.data].map((r) => r.id)).toEqual([...ids].reverse());
+    expect((await page("?status=running")).data).toEqual([]);
+    expect((await t.app.fetch(request("GET", "/v1/runs?status=done"))).status).toBe(400);
+    expect((await t.app.fetch(request("GET", "/v1/runs?limit=0"))).status).toBe(400);
+  });
+
   it("refuses stream together with background, and answers 404 for an unknown run", async () => {
     const t = testApp();
     const res = await t.app.fetch(request("POST", "/v1/runs", { input: "hi", background: true, stream: true }));

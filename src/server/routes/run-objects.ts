@@ -9,7 +9,7 @@ import { finalEventTypes } from "../../runs/journal-codec.ts";
 import { type DecisionRefusal, recordDecisions } from "../approvals.ts";
 import { issueError } from "../issues.ts";
 import { readJsonBody } from "../read-body.ts";
-import { type RunRecord, RunStoreError } from "../../runs/run-store.ts";
+import { type RunRecord, type RunStatus, runStatuses, RunStoreError } from "../../runs/run-store.ts";
 import type { AppContext, RequestInfo } from "../context.ts";
 import { badRequest, HttpError } from "../http-error.ts";
 import { openSse, type SseChannel } from "../sse.ts";
@@ -22,6 +22,38 @@ export const followPollMs = 250;
 
 /** Events read from the store per query while replaying. */
 const pageSize = 500;
+
+/**
+ * GET /v1/runs: runs newest first, `?status=` to filter, `?limit=` (1–500, default 50), and
+ * `?before=ID` for the next page (the last id of the page before).
+ */
+export async function listRunObjects(ctx: AppContext, req: Request): Promise<Response> {
+  const params = new URL(req.url, "http://x").searchParams;
+  const status = params.get("status") ?? undefined;
+  if (status !== undefined && !(runStatuses as readonly string[]).includes(status)) {
+    throw badRequest(`status: "${status}" is not a run status; use one of ${runStatuses.join(", ")}`, "status");
+  }
+  const limitText = params.get("limit") ?? "50";
+  const limit = Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw badRequest(`limit: "${limitText}" must be a whole number from 1 to 500`, "limit");
+  const beforeId = params.get("before") ?? undefined;
+  let cursor: { createdBefore: number; beforeId: string } | undefined;
+  if (beforeId !== undefined) {
+    const anchor = await findRun(ctx, beforeId);
+    cursor = { createdBefore: anchor.createdAt, beforeId: anchor.id };
+  }
+  const runs = await storeCall(
+    () => ctx.executor.store.list({ limit, ...(status === undefined ? {} : { status: status as RunStatus }), ...(cursor ?? {}) }),
+    "listing runs",
+  );
+  return Response.json({ object: "list", data: runs.map(runSummaryJson), has_more: runs.length === limit });
+}
+
+/** A run in a list: its state and, once finished, its usage and cost, without steps or output. */
+function runSummaryJson(record: RunRecord): Record<string, unknown> {
+  const { steps: _steps, output: _output, messages: _messages, partial: _partial, ...rest } = runObjectJson(record);
+  return rest;
+}
 
 /** GET /v1/runs/{id}. */
 export async function getRunObject(ctx: AppContext, id: string): Promise<Response> {
