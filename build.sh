@@ -4,6 +4,9 @@
 #   ./build.sh --target linux-arm64 [--outfile PATH]   one cross-compiled target
 #   ./build.sh --all                            every release target in dist/, plus dist/SHA256SUMS
 #   ./build.sh --targets linux-x64,linux-arm64  some release targets, plus dist/SHA256SUMS
+#   ./build.sh --release [DIR]                  a release folder (default dist/release): every target
+#                                               (or --targets), SHA256SUMS and install.sh; try it with
+#                                               SKIFF_RELEASE_URL=file://$PWD/DIR sh DIR/install.sh
 # Targets: linux-x64 linux-x64-musl linux-arm64 linux-arm64-musl darwin-x64 darwin-arm64 windows-x64
 # (a "bun-" prefix is accepted too). Why each bun flag is used: docs/build.md.
 set -euo pipefail
@@ -20,6 +23,7 @@ release_targets="linux-x64 linux-x64-musl linux-arm64 linux-arm64-musl darwin-x6
 target=""
 outfile=""
 targets=""
+release=""
 # Chosen by measurement (docs/build.md): bytecode halves start-up; identifiers are not mangled
 # because error class names end up in error messages and in the error.type span attribute.
 bun_flags="--minify-whitespace --minify-syntax --bytecode --format esm --sourcemap --splitting"
@@ -32,16 +36,21 @@ while [ $# -gt 0 ]; do
     --all) targets="$release_targets"; shift ;;
     --targets) targets="${2:?--targets needs a list such as linux-x64,linux-arm64}"; targets="${targets//,/ }"; shift 2 ;;
     --targets=*) targets="${1#--targets=}"; targets="${targets//,/ }"; shift ;;
+    # The folder is optional: `--release` alone, or followed by another flag, means dist/release.
+    --release) if [ $# -gt 1 ] && [ "${2#-}" = "$2" ]; then release="$2"; shift 2; else release=dist/release; shift; fi ;;
+    --release=*) release="${1#--release=}"; shift ;;
     # For measuring other flag sets (bench/build-options.sh); releases use the default above.
     --bun-flags) bun_flags="${2?--bun-flags needs a value}"; shift 2 ;;
-    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "build.sh: unknown argument '$1' (try --all, --target linux-arm64 or --help)" >&2; exit 2 ;;
   esac
 done
-if [ -n "$targets" ] && { [ -n "$target" ] || [ -n "$outfile" ]; }; then
-  echo "build.sh: --all/--targets write dist/skiff-<target>; they do not combine with --target or --outfile" >&2
+if { [ -n "$targets" ] || [ -n "$release" ]; } && { [ -n "$target" ] || [ -n "$outfile" ]; }; then
+  echo "build.sh: --all/--targets/--release write skiff-<target> files; they do not combine with --target or --outfile" >&2
   exit 2
 fi
+# A release is every target unless --targets picks some.
+if [ -n "$release" ] && [ -z "$targets" ]; then targets="$release_targets"; fi
 
 # Commit and date come from git, not the clock, so the same commit builds the same bytes.
 commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
@@ -105,14 +114,24 @@ if [ -z "$targets" ]; then
   exit 0
 fi
 
+outdir="${release:-dist}"
+outdir="${outdir%/}"
 files=()
 for name in $targets; do
   name="${name#bun-}"
   file="skiff-$name"
   case "$name" in windows-*) file="$file.exe" ;; esac
-  build_one "$name" "dist/$file"
+  build_one "$name" "$outdir/$file"
   files+=("$file")
 done
-# Checksums of exactly the files built now, in the format `sha256sum -c` and install.sh read.
-(cd dist && sha256sum "${files[@]}" > SHA256SUMS)
-echo "wrote dist/SHA256SUMS (${#files[@]} files)"
+# A release folder is what install.sh downloads from: the binaries, SHA256SUMS and the script.
+if [ -n "$release" ]; then
+  cp install.sh "$outdir/install.sh"
+  files+=(install.sh)
+fi
+# Checksums of exactly the files written now, in the format `sha256sum -c` and install.sh read.
+(cd "$outdir" && sha256sum "${files[@]}" > SHA256SUMS)
+echo "wrote $outdir/SHA256SUMS (${#files[@]} files)"
+if [ -n "$release" ]; then
+  echo "release folder $outdir; to try it: SKIFF_RELEASE_URL=file://$(cd "$outdir" && pwd) sh $outdir/install.sh"
+fi

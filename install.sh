@@ -6,7 +6,8 @@
 #
 # Settings (environment variables):
 #   SKIFF_RELEASE_URL  where skiff-<os>-<arch> and SHA256SUMS are; default: the latest release,
-#                      e.g. https://github.com/skiff-agent/skiff/releases/download/v0.1.0 for one version
+#                      e.g. https://github.com/skiff-agent/skiff/releases/download/v0.1.0 for one version,
+#                      or file:///path/to/folder for a folder made by ./build.sh --release
 #   SKIFF_INSTALL_DIR  where to put `skiff`; default /usr/local/bin as root, else ~/.local/bin
 #   SKIFF_LIBC         glibc or musl, to override detection on Linux
 # Needs: sh, uname, curl or wget, and sha256sum, shasum or openssl.
@@ -56,11 +57,23 @@ detect_libc() {
   if grep -q 'ld-musl-' /bin/sh 2>/dev/null; then echo musl; else echo glibc; fi
 }
 
+# Why a download failed, and what to do: the default URL does not work until the project is public.
+download_failed() { # URL TOOL
+  if [ -z "${SKIFF_RELEASE_URL:-}" ]; then
+    die "could not download $1 ($2 failed). The default release URL, $default_release_url, is a placeholder until the skiff repository is public: set SKIFF_RELEASE_URL to the folder holding the release files: an HTTP(S) URL, or file:///path/to/folder for one made by ./build.sh --release (docs/install.md)"
+  fi
+  die "could not download $1 ($2 failed; check SKIFF_RELEASE_URL and your network)"
+}
+
 download() { # URL FILE
+  case "$1" in
+    # A local release folder (./build.sh --release), with or without curl or wget.
+    file://*) cp "${1#file://}" "$2" 2>/dev/null || die "could not read ${1#file://} (check SKIFF_RELEASE_URL: it must name a folder holding the release files)"; return ;;
+  esac
   if command -v curl >/dev/null 2>&1; then
-    curl -fsSL --retry 2 -o "$2" "$1" || die "could not download $1 (curl failed; check SKIFF_RELEASE_URL and your network)"
+    curl -fsSL --retry 2 -o "$2" "$1" || download_failed "$1" curl
   elif command -v wget >/dev/null 2>&1; then
-    wget -q -O "$2" "$1" || die "could not download $1 (wget failed; check SKIFF_RELEASE_URL and your network)"
+    wget -q -O "$2" "$1" || download_failed "$1" wget
   else
     die "needs curl or wget to download; install one of them"
   fi

@@ -211,6 +211,7 @@ function assembleRuntime(options: RuntimeOptions, toolSet: ToolSet): Runtime {
       ? startOtel({
           settings: otelSettings,
           ...(options.traceTo ? { treeWriter: options.traceTo } : {}),
+          ...(options.config.system ? { systemPrompt: options.config.system } : {}),
           warn: options.warn ?? ((line) => void process.stderr.write(line)),
         })
       : undefined;

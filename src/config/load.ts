@@ -3,7 +3,7 @@ import type { Issue } from "../errors.ts";
 import { configLeaves, type ConfigLeaf, keysAt } from "./leaves.ts";
 import { type Config, configSchema } from "./schema.ts";
 import { closest } from "./suggest.ts";
-import { findTomlLine } from "./toml-lines.ts";
+import { findTomlLine, tidyTomlMessage, tomlErrorLine } from "./toml-lines.ts";
 
 /** Where configuration comes from; everything is passed in so tests need no globals. */
 export interface ConfigSources {
@@ -45,7 +45,14 @@ export function loadConfig(sources: ConfigSources): LoadResult {
       const parsed = sources.parseToml(fileText);
       if (parsed && typeof parsed === "object") Object.assign(tree, parsed);
     } catch (error) {
-      issues.push({ path: "", source: file, message: `not valid TOML: ${error instanceof Error ? error.message : String(error)}` });
+      // The line only, never its text: a broken line may hold a secret (a header value).
+      const message = error instanceof Error ? error.message : String(error);
+      const line = tomlErrorLine(fileText, message, sources.parseToml);
+      issues.push({
+        path: "",
+        source: line === undefined ? file : `${file}:${line}`,
+        message: `${line === undefined ? "not" : `line ${line} is not`} valid TOML: ${tidyTomlMessage(message)}`,
+      });
     }
   }
 

@@ -45,6 +45,29 @@ export function findTomlLine(text: string, path: readonly (string | number)[]): 
   return ownHeaderLine ?? headerLine;
 }
 
+/**
+ * The line of a TOML syntax error. Bun's parser names none, so this parses ever longer prefixes of
+ * the text (the error path only: a few hundred small parses at most) and returns the first line
+ * whose prefix fails with the same message as the whole text. An array or string that is opened
+ * and never closed is reported where it opens.
+ */
+export function tomlErrorLine(text: string, message: string, parse: (text: string) => unknown): number | undefined {
+  const lines = text.split("\n");
+  for (let count = 1; count <= lines.length; count++) {
+    try {
+      parse(`${lines.slice(0, count).join("\n")}\n`);
+    } catch (error) {
+      if (error instanceof Error && error.message === message) return count;
+    }
+  }
+  return undefined;
+}
+
+/** A parser's error message as a sentence for people: without its prefix, and a newline named as such. */
+export function tidyTomlMessage(message: string): string {
+  return message.replace(/^TOML Parse error: /, "").replace(/\(0x0A\)/g, "the end of the line").replace(/\(0x0D\)/g, "a carriage return");
+}
+
 function findLastStringIndex(path: readonly (string | number)[]): number {
   for (let i = path.length - 1; i >= 0; i--) if (typeof path[i] === "string") return i;
   return -1;

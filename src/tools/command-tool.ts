@@ -1,5 +1,5 @@
 import { existsSync, statSync } from "node:fs";
-import { isAbsolute, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { z } from "zod";
 import { resolveSecretRef, type SecretSources } from "../config/secrets.ts";
 import type { commandToolEntry } from "../config/sections/tools.ts";
@@ -7,6 +7,7 @@ import { ConfigError } from "../errors.ts";
 import type { JsonSchema } from "../model/model.ts";
 import { formatDuration, formatSize } from "../util/duration.ts";
 import { type ArgvTemplate, expandArgv, parseArgvTemplate } from "./argv-template.ts";
+import { findProgram } from "./find-program.ts";
 import { compileParameters } from "./json-schema.ts";
 import { createSemaphore } from "../util/semaphore.ts";
 import { withTimeout } from "./outbound.ts";
@@ -46,7 +47,7 @@ export function createCommandTool(entry: CommandToolEntry, options: CommandToolO
   const template = parseArgvTemplate(entry.argv, declaredProperties(parameters.schema), `${path}.argv`);
   const cwd = resolveCwd(entry.cwd, options.cwd, `${path}.cwd`);
   const env = buildEnv(entry.env, options, `${path}.env`);
-  const program = findProgram(template, env["PATH"], cwd, `${path}.argv`);
+  const program = locateProgram(template, env["PATH"], cwd, `${path}.argv`);
   const timeoutMs = entry.timeout ?? options.defaultTimeoutMs;
   const processes = createSemaphore(entry.max_concurrent ?? defaultMaxProcesses);
   const programName = entry.argv[0]!;
@@ -120,20 +121,10 @@ function buildEnv(entryEnv: Readonly<Record<string, string>>, options: CommandTo
 }
 
 /** The program as an absolute path, found now so a typo fails at start-up, not on the first call. */
-function findProgram(template: ArgvTemplate, pathVariable: string | undefined, cwd: string, path: string): string {
-  const name = template.program;
-  if (name.includes("/")) {
-    const file = isAbsolute(name) ? name : resolve(cwd, name);
-    if (!existsSync(file)) throw new ConfigError([{ path: `${path}[0]`, message: `the program "${file}" does not exist` }]);
-    return file;
-  }
-  const found = Bun.which(name, { PATH: pathVariable ?? "", cwd });
-  if (found === null) {
-    throw new ConfigError([
-      { path: `${path}[0]`, message: `the program "${name}" is not on PATH (${pathVariable ?? "unset"}); install it or give its absolute path` },
-    ]);
-  }
-  return found;
+function locateProgram(template: ArgvTemplate, pathVariable: string | undefined, cwd: string, path: string): string {
+  const found = findProgram(template.program, pathVariable, cwd);
+  if (!found.ok) throw new ConfigError([{ path: `${path}[0]`, message: found.problem }]);
+  return found.file;
 }
 
 function tail(text: string): string {

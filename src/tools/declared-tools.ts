@@ -25,12 +25,15 @@ export interface DeclaredToolsOptions {
   /** The budget of tool HTTP requests in flight, shared with http_fetch. */
   readonly outbound: Semaphore;
   readonly fetch?: FetchFn;
+  /** `check` (`skiff config check`): look MCP servers' programs up instead of starting them. */
+  readonly mcp?: "start" | "check";
 }
 
 /**
  * Builds every tool declared in config: `[[tools.http]]`, `[[tools.command]]` and the tools of
  * each `[[mcp]]` server (started here). All problems of the declared tools are reported together
- * in one ConfigError; MCP servers start only when the rest is valid.
+ * in one ConfigError; MCP servers start only when the rest is valid (with `mcp: "check"`, they
+ * do not start: only what would stop their start is reported).
  */
 export async function buildDeclaredTools(config: Config, options: DeclaredToolsOptions): Promise<ToolSet> {
   const issues: Issue[] = [];
@@ -58,8 +61,12 @@ export async function buildDeclaredTools(config: Config, options: DeclaredToolsO
   for (const entry of config.tools.command) {
     collect(() => createCommandTool(entry, { ...common, path: options.env["PATH"], cwd: options.cwd }));
   }
+  if (options.mcp === "check") {
+    const { mcpStartIssues } = await import("./mcp/server-launch.ts");
+    issues.push(...mcpStartIssues(config.mcp, { secrets: options.secrets, env: options.env, cwd: options.cwd }));
+  }
   if (issues.length > 0) throw new ConfigError(issues);
-  if (config.mcp.length === 0) return { tools, close: async () => {} };
+  if (config.mcp.length === 0 || options.mcp === "check") return { tools, close: async () => {} };
 
   // Loaded only when an MCP server is declared: the MCP SDK (and the JSON Schema validator it
   // brings) costs start-up time and resident memory that most deployments never need.

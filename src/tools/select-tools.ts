@@ -13,6 +13,11 @@ export interface ToolSelection {
   readonly disable: readonly string[];
   /** Tools declared in config or discovered from MCP servers: on by being declared. */
   readonly declared?: readonly Tool[];
+  /**
+   * How names of tools not listed yet begin (`<server>__` of MCP servers `config check` does not
+   * start): `disable` may name such a tool.
+   */
+  readonly unlisted?: readonly string[];
 }
 
 /**
@@ -31,7 +36,8 @@ export function selectTools(selection: ToolSelection): Tool[] {
       },
     ]);
   }
-  const unknownDisabled = selection.disable.filter((name) => !known.includes(name));
+  const unlisted = selection.unlisted ?? [];
+  const unknownDisabled = selection.disable.filter((name) => !known.includes(name) && !unlisted.some((prefix) => name.startsWith(prefix)));
   if (unknownDisabled.length > 0) {
     throw new ConfigError([
       {

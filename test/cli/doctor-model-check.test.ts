@@ -16,7 +16,7 @@ function serve(handler: (request: Request) => Response | Promise<Response>): str
 }
 
 const check = (baseUrl: string, apiKey?: string) =>
-  modelCheck({ name: "model", model: "m1", baseUrl, apiKey: () => apiKey, where: "base_url" });
+  modelCheck({ name: "model", model: "m1", baseUrl, apiKey: () => apiKey, where: "base_url", keyFrom: "api_key_file, then OPENAI_API_KEY" });
 
 describe("modelCheck", () => {
   it("falls back to a 1-token chat completion when the endpoint has no model list", async () => {
@@ -56,5 +56,26 @@ describe("modelCheck", () => {
     const outcome = await check(url, "sk-echoed-secret").run(context);
     expect(outcome.status).toBe("fail");
     expect(outcome.detail).toBe(`m1 at ${url}/chat/completions → 400: model m1 unknown for key ****`);
+  });
+
+  it("says that no key is set for a public endpoint, and where one is looked for, before any request", async () => {
+    const requested: string[] = [];
+    const recording: typeof fetch = Object.assign(
+      async (input: string | URL | Request) => {
+        requested.push(String(input));
+        return new Response("unreachable", { status: 500 });
+      },
+      { preconnect: fetch.preconnect },
+    );
+    const outcome = await check("https://api.openai.com/v1").run({ ...context, fetch: recording });
+    expect(outcome).toEqual({
+      status: "fail",
+      detail: "no API key is set for https://api.openai.com/v1: looked in api_key_file, then OPENAI_API_KEY, and neither is set",
+      fix: "set one (export OPENAI_API_KEY=sk-…), or point base_url at a local server such as http://127.0.0.1:11434/v1, which needs no key",
+    });
+    expect(requested).toEqual([]);
+    // With a key, the same endpoint is probed (through the injected fetch: nothing leaves the machine).
+    await check("https://api.openai.com/v1", "sk-test").run({ ...context, fetch: recording });
+    expect(requested[0]).toBe("https://api.openai.com/v1/models");
   });
 });

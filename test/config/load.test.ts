@@ -137,10 +137,17 @@ describe("loadConfig", () => {
     expect(byPath["server.lisen"]!.message).toContain('did you mean "listen"?');
   });
 
-  it("reports a file that is not TOML", () => {
-    const [issue] = issues(loadConfig(sources({ files: { "/work/skiff.toml": "model = = 3" } })));
-    expect(issue!.source).toBe("/work/skiff.toml");
-    expect(issue!.message).toStartWith("not valid TOML");
+  it("reports a file that is not TOML, naming the line", () => {
+    const cases: [string, string, string][] = [
+      ["model = = 3", "/work/skiff.toml:1", "line 1 is not valid TOML: Expected a value but found '='"],
+      ['model = "demo"\nmax_steps = 3\n[tools\nenable = ["calc"]\n', "/work/skiff.toml:3", "line 3 is not valid TOML: Expected ']' to close a table header but found the end of the line"],
+      ['x = [\n  1,\n  2,\n]\nmodel = "demo\n', "/work/skiff.toml:5", "line 5 is not valid TOML: Unterminated string; newlines must be escaped in basic strings"],
+      ['model = "demo"\nmodel = "other"\n', "/work/skiff.toml:2", "line 2 is not valid TOML: Cannot redefine key 'model'"],
+      ['[tools]\nenable = ["calc",\n', "/work/skiff.toml:2", "line 2 is not valid TOML: Unterminated array; expected ']'"],
+    ];
+    for (const [file, source, message] of cases) {
+      expect(issues(loadConfig(sources({ files: { "/work/skiff.toml": file } })))).toEqual([{ path: "", source, message }]);
+    }
   });
 
   it("reports a --config file that does not exist", () => {

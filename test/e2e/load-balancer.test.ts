@@ -18,6 +18,13 @@ import { type ServeProcess, startServe, stopAllServes } from "./serve-process.ts
 const pg = await testPostgres();
 const nginx = Bun.which("nginx") ?? Bun.which("/usr/sbin/nginx");
 const haproxy = Bun.which("haproxy") ?? Bun.which("/usr/sbin/haproxy");
+/** Why each balancer's test cannot run here (undefined: it runs); printed, and shown in the test's name. */
+const skipped = {
+  nginx: nginx ? undefined : "nginx is not installed; apt-get install nginx-light (.ci/run does)",
+  haproxy: haproxy ? undefined : "HAProxy is not installed; apt-get install haproxy (.ci/run does)",
+};
+for (const why of Object.values(skipped)) if (pg && why) console.warn(`load-balancer.test.ts: skipping a test: ${why}`);
+const skipNote = (why: string | undefined) => (why ? ` [skipped: ${why}]` : "");
 const cleanups: (() => void | Promise<void>)[] = [];
 
 beforeAll(async () => {
@@ -179,7 +186,7 @@ async function rollingRestart(balancer: "nginx" | "haproxy"): Promise<void> {
   expect(lb.exitCode).toBeNull();
 }
 
-describe.skipIf(!pg)("a rolling restart behind a load balancer (docs/scale.md)", () => {
-  it.skipIf(!nginx)("loses no request and no turn behind nginx", () => rollingRestart("nginx"), 60_000);
-  it.skipIf(!haproxy)("loses no request and no turn behind HAProxy", () => rollingRestart("haproxy"), 60_000);
+describe.skipIf(!pg)(`a rolling restart behind a load balancer (docs/scale.md)${skipNote(pg ? undefined : "no PostgreSQL server; see the message above")}`, () => {
+  it.skipIf(!nginx)(`loses no request and no turn behind nginx${skipNote(skipped.nginx)}`, () => rollingRestart("nginx"), 60_000);
+  it.skipIf(!haproxy)(`loses no request and no turn behind HAProxy${skipNote(skipped.haproxy)}`, () => rollingRestart("haproxy"), 60_000);
 });

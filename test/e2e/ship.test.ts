@@ -4,7 +4,7 @@
  * 127.0.0.1 serving dist/skiff under its release name), refusing anything that does not match.
  */
 import { afterEach, beforeAll, describe, expect, it } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanEnv, projectRoot, runSkiff, skiffBinary } from "./binary.ts";
 import { createTempDirs } from "../helpers/temp-dirs.ts";
@@ -183,4 +183,59 @@ describe("install.sh", () => {
     expect(badLibc.code).toBe(1);
     expect(badLibc.stderr).toContain("SKIFF_LIBC is 'uclibc'; it must be glibc or musl");
   }, 60_000);
+
+  it("installs from a local release folder given as a file:// URL, without curl or wget", async () => {
+    const binary = await skiffBinary();
+    const asset = expectedAsset();
+    // The layout ./build.sh --release writes (built by CI's release step; here from dist/skiff).
+    const folder = tempDir({ prefix: "skiff-release-" });
+    copyFileSync(binary, join(folder, asset));
+    copyFileSync(join(projectRoot, "install.sh"), join(folder, "install.sh"));
+    writeFileSync(join(folder, "SHA256SUMS"), `${await sha256(Bun.file(binary))}  ${asset}\n`);
+    const installDir = join(tempDir({ prefix: "skiff-home-" }), "bin");
+    const result = await runInstall({ SKIFF_RELEASE_URL: `file://${folder}`, SKIFF_INSTALL_DIR: installDir, HOME: installDir, PATH: pathWithout("curl", "wget") });
+    expect(result.stderr).toContain(`verified SHA-256 ${await sha256(Bun.file(binary))}`);
+    expect(result.code).toBe(0);
+    expect(readdirSync(installDir)).toEqual(["skiff"]);
+
+    const wrong = await runInstall({ SKIFF_RELEASE_URL: `file://${folder}/nothing`, SKIFF_INSTALL_DIR: installDir, HOME: installDir });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain(`could not read ${folder}/nothing/SHA256SUMS (check SKIFF_RELEASE_URL: it must name a folder holding the release files)`);
+  }, 60_000);
+
+  it("says the default release URL is a placeholder, and how to set SKIFF_RELEASE_URL, when it cannot be reached", async () => {
+    // The default URL is on the internet: a "proxy" on 127.0.0.1 that hangs up stands in for an
+    // unreachable host, so no request leaves the machine (it counts the connections it gets).
+    let connections = 0;
+    const proxy = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        open(socket) {
+          connections++;
+          socket.end();
+        },
+        data() {},
+      },
+    });
+    servers.push({ stop: async () => proxy.stop(true) });
+    const proxyUrl = `http://127.0.0.1:${proxy.port}`;
+    const installDir = join(tempDir({ prefix: "skiff-home-" }), "bin");
+    const result = await runInstall({ https_proxy: proxyUrl, HTTPS_PROXY: proxyUrl, SKIFF_INSTALL_DIR: installDir, HOME: installDir });
+    expect(result.code).toBe(1);
+    expect(connections).toBeGreaterThan(0);
+    expect(result.stderr).toContain(
+      "The default release URL, https://github.com/skiff-agent/skiff/releases/latest/download, is a placeholder until the skiff repository is public: " +
+        "set SKIFF_RELEASE_URL to the folder holding the release files: an HTTP(S) URL, or file:///path/to/folder for one made by ./build.sh --release",
+    );
+    expect(existsSync(join(installDir, "skiff"))).toBe(false);
+  }, 60_000);
+});
+
+describe("build.sh --release", () => {
+  it("refuses --target and --outfile beside it before building anything", () => {
+    const run = Bun.spawnSync(["./build.sh", "--release", join(tempDir(), "rel"), "--target", "linux-x64"], { cwd: projectRoot, stderr: "pipe" });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr.toString()).toBe("build.sh: --all/--targets/--release write skiff-<target> files; they do not combine with --target or --outfile\n");
+  });
 });

@@ -34,6 +34,7 @@ function modelChecks(config: Config): DoctorCheck[] {
           baseUrl: config.base_url,
           apiKey: (context) => resolveApiKey(config.api_key_file, context.secrets),
           where: "base_url (--base-url, SKIFF_BASE_URL, OPENAI_BASE_URL or skiff.toml)",
+          keyFrom: "api_key_file (--api-key-file, SKIFF_API_KEY_FILE or skiff.toml), then the OPENAI_API_KEY environment variable",
         });
   const fallbacks = config.fallback.map((entry, index) =>
     modelCheck({
@@ -47,6 +48,7 @@ function modelChecks(config: Config): DoctorCheck[] {
             ? resolveSecretRef(`env:${entry.api_key_env}`, `fallback[${index}].api_key_env`, context.secrets)
             : undefined,
       where: `base_url of [[fallback]] ${index + 1} in skiff.toml`,
+      keyFrom: `api_key_file, then api_key_env, of [[fallback]] ${index + 1}`,
     }),
   );
   return [primary, ...fallbacks];

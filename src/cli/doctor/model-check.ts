@@ -1,5 +1,6 @@
 import { SkiffError } from "../../errors.ts";
 import { type CheckContext, type CheckResult, type DoctorCheck, result } from "./check.ts";
+import { isLocalHost } from "../../util/local-host.ts";
 import { redactUrl } from "../../util/redact-url.ts";
 import { bodyMessage, probe, redact } from "./probe.ts";
 
@@ -13,6 +14,8 @@ export interface ModelEndpoint {
   readonly apiKey: (context: CheckContext) => string | undefined;
   /** Where this endpoint is configured, for the fix text, e.g. "base_url (--base-url, SKIFF_BASE_URL)". */
   readonly where: string;
+  /** Where its key is looked for, e.g. "api_key_file (--api-key-file, SKIFF_API_KEY_FILE), then OPENAI_API_KEY". */
+  readonly keyFrom: string;
 }
 
 /**
@@ -32,6 +35,13 @@ async function checkModel(endpoint: ModelEndpoint, context: CheckContext): Promi
     return result.fail(`cannot read the API key: ${message}`, "point api_key_file at a readable file holding the key, or set OPENAI_API_KEY");
   }
   const base = endpoint.baseUrl.replace(/\/+$/, "");
+  // Said before any request: offline, a public endpoint without a key fails as a DNS error instead.
+  if (key === undefined && !isLocalHost(new URL(base).hostname)) {
+    return result.fail(
+      `no API key is set for ${redactUrl(base)}: looked in ${endpoint.keyFrom}, and neither is set`,
+      "set one (export OPENAI_API_KEY=sk-…), or point base_url at a local server such as http://127.0.0.1:11434/v1, which needs no key",
+    );
+  }
   const headers: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
   const listUrl = `${base}/models`;
   // Messages show the URLs without the credentials a base_url may carry (user:password@, ?key=).

@@ -3,34 +3,27 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { ErrorCode, McpError, type Tool as McpTool } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
-import { resolveSecretRef, type SecretSources } from "../../config/secrets.ts";
 import type { mcpServerEntry } from "../../config/sections/tools.ts";
 import { raceAbort } from "../../util/abort.ts";
 import { formatDuration, maxDurationMs } from "../../util/duration.ts";
 import { networkReason } from "../outbound.ts";
 import { ToolFailure } from "../tool.ts";
 import { renderMcpResult } from "./mcp-result.ts";
+import { resolveHeaders, type StdioContext, startFailedMessage, stdioSpawnOptions, stdioStartProblem } from "./server-launch.ts";
 import { GroupStdioTransport } from "./stdio-transport.ts";
+import type { GroupSpawnOptions } from "../process-group.ts";
 
 /** One `[[mcp]]` entry, validated. */
 export type McpServerEntry = z.output<typeof mcpServerEntry>;
 
-/** What a connection needs from the outside. */
-export interface McpConnectionOptions {
-  readonly secrets: SecretSources;
+/** What a connection needs from the outside (secrets, skiff's env and cwd: see StdioContext). */
+export interface McpConnectionOptions extends StdioContext {
   /** `tool_timeout`, used when the entry sets no `timeout`. */
   readonly defaultTimeoutMs: number;
-  /** skiff's environment: only HOME, LOGNAME, PATH, SHELL, TERM and USER are passed on. */
-  readonly env: Readonly<Record<string, string | undefined>>;
-  /** skiff's working directory, the default `cwd` of stdio servers. */
-  readonly cwd: string;
   /** How skiff introduces itself in `initialize`. */
   readonly clientInfo: { readonly name: string; readonly version: string };
 }
 
-// The variables the MCP SDK's own stdio transport passes on (after sudo's list): what `npx`
-// and most servers need to run, and no credentials.
-const inheritedVariables = ["HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER"];
 const pingTimeoutMs = 5000;
 
 /**
@@ -49,6 +42,8 @@ export class McpConnection {
   // The transport of a connect in progress, so a start that times out can stop it.
   private starting: Transport | undefined;
   private readonly makeTransport: () => Transport;
+  // How a stdio server is spawned; looked over before each start (stdioStartProblem).
+  private readonly spawn: GroupSpawnOptions | undefined;
 
   constructor(
     private readonly entry: McpServerEntry,
@@ -56,7 +51,8 @@ export class McpConnection {
   ) {
     this.name = entry.name;
     this.timeoutMs = entry.timeout ?? options.defaultTimeoutMs;
-    this.makeTransport = transportFactory(entry, options);
+    this.spawn = entry.url === undefined ? stdioSpawnOptions(entry, options) : undefined;
+    this.makeTransport = transportFactory(entry, options, this.spawn);
   }
 
   /**
@@ -180,6 +176,9 @@ export class McpConnection {
   }
 
   private async connect(): Promise<Session> {
+    // A program that is not there, said in the words `skiff config check` uses (not the spawn's).
+    const problem = this.spawn && stdioStartProblem(this.spawn);
+    if (problem) throw new ToolFailure(startFailedMessage(this.name, problem), { code: "mcp_start_failed" });
     const transport = this.makeTransport();
     const client = new Client(
       { name: this.options.clientInfo.name, version: this.options.clientInfo.version },
@@ -199,8 +198,8 @@ export class McpConnection {
         failureOf(transport) ?? (transport instanceof GroupStdioTransport && error instanceof Error ? error.message : networkReason(error));
       if (transport instanceof GroupStdioTransport) transport.destroy(why);
       else void transport.close().catch(() => {});
-      const verb = this.entry.url === undefined ? "started" : "reached";
-      throw new ToolFailure(`MCP server "${this.name}" could not be ${verb}: ${why}`, { code: "mcp_start_failed", cause: error });
+      const message = this.entry.url === undefined ? startFailedMessage(this.name, why) : `MCP server "${this.name}" could not be reached: ${why}`;
+      throw new ToolFailure(message, { code: "mcp_start_failed", cause: error });
     } finally {
       this.starting = undefined;
     }
@@ -253,21 +252,12 @@ function failureOf(transport: Transport | undefined): string | undefined {
 }
 
 /** Builds the transport for an entry; header secrets and env refs are resolved once, now. */
-function transportFactory(entry: McpServerEntry, options: McpConnectionOptions): () => Transport {
-  const path = `mcp[${entry.name}]`;
-  if (entry.url !== undefined) {
-    const headers: Record<string, string> = {};
-    for (const [name, ref] of Object.entries(entry.headers)) headers[name] = resolveSecretRef(ref, `${path}.headers.${name}`, options.secrets);
-    const url = new URL(entry.url);
-    return () => new StreamableHTTPClientTransport(url, { requestInit: { headers } });
+function transportFactory(entry: McpServerEntry, options: McpConnectionOptions, spawn: GroupSpawnOptions | undefined): () => Transport {
+  if (entry.url === undefined) {
+    const stdio = spawn ?? stdioSpawnOptions(entry, options);
+    return () => new GroupStdioTransport(stdio);
   }
-  const env: Record<string, string> = {};
-  for (const name of inheritedVariables) {
-    const value = options.env[name];
-    if (value !== undefined) env[name] = value;
-  }
-  for (const [name, ref] of Object.entries(entry.env)) env[name] = resolveSecretRef(ref, `${path}.env.${name}`, options.secrets);
-  const argv = entry.command ?? [];
-  const cwd = entry.cwd ?? options.cwd;
-  return () => new GroupStdioTransport({ argv, cwd, env });
+  const headers = resolveHeaders(entry, options.secrets);
+  const url = new URL(entry.url);
+  return () => new StreamableHTTPClientTransport(url, { requestInit: { headers } });
 }

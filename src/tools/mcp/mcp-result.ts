@@ -25,7 +25,7 @@ function renderPart(part: unknown): string {
       return typeof item["text"] === "string" ? item["text"] : "";
     case "image":
     case "audio":
-      return `[${item["type"]} ${String(item["mimeType"] ?? "")}, ${typeof item["data"] === "string" ? Math.floor((item["data"].length * 3) / 4) : 0} bytes, not shown]`;
+      return `[${item["type"]} ${String(item["mimeType"] ?? "")}, ${typeof item["data"] === "string" ? base64ByteLength(item["data"]) : 0} bytes, not shown]`;
     case "resource_link":
       return `[resource ${String(item["uri"] ?? "")}${item["name"] ? ` "${String(item["name"])}"` : ""}]`;
     case "resource": {
@@ -35,4 +35,16 @@ function renderPart(part: unknown): string {
     default:
       return "";
   }
+}
+
+/**
+ * The number of bytes a base64 string decodes to, without decoding it: every 4 characters carry
+ * 3 bytes, less one per `=` of padding (an unpadded tail of 2 or 3 characters carries 1 or 2).
+ * Whitespace (line-wrapped base64) is not data.
+ */
+export function base64ByteLength(data: string): number {
+  const text = data.replace(/\s+/g, "");
+  const padding = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
+  const characters = text.length - padding;
+  return Math.floor((characters * 3) / 4);
 }

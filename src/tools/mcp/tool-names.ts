@@ -4,7 +4,7 @@
  * `taken` holds the names in use so far (other servers, declared tools) and is updated.
  */
 export function mcpToolName(server: string, tool: string, taken: Set<string>): string {
-  const base = `${server}__${tool}`.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 64);
+  const base = `${mcpToolPrefix(server)}${tool.replace(/[^A-Za-z0-9_-]/g, "_")}`.slice(0, 64);
   let name = base;
   for (let n = 2; taken.has(name); n++) {
     const suffix = `_${n}`;
@@ -12,4 +12,9 @@ export function mcpToolName(server: string, tool: string, taken: Set<string>): s
   }
   taken.add(name);
   return name;
+}
+
+/** How the names of a server's tools begin (`<server>__`), known before the server is started. */
+export function mcpToolPrefix(server: string): string {
+  return `${server.replace(/[^A-Za-z0-9_-]/g, "_")}__`;
 }
