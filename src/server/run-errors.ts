@@ -1,7 +1,11 @@
-import { RunCancelledError, RunError, type RunResult, runResultJson, RunTimeoutError } from "../agent/index.ts";
+import { RunCancelledError, RunError, RunJournalError, type RunResult, RunTimeoutError } from "../agent/index.ts";
+import { runResultJson } from "../contract/result-json.ts";
+import type { ResultJson } from "../contract/result-schema.ts";
 import { SessionStoreError, SessionStoreTimeoutError } from "../sessions/index.ts";
+import { UsageStoreError } from "../usage/usage-store.ts";
 import { formatDuration } from "../util/duration.ts";
 import { HttpError } from "./http-error.ts";
+import { KeyLimitError, KeyRevokedError } from "./key-errors.ts";
 import type { RunOutcome } from "./metrics.ts";
 import { ShutdownReason } from "./run-tracker.ts";
 
@@ -23,8 +27,8 @@ export interface RunIds {
 }
 
 /** The JSON of a run (finished or partial): ids first, then the shared result form without messages. */
-export function runJson(ids: RunIds, result: RunResult): Record<string, unknown> {
-  return { id: ids.id, session_id: ids.sessionId ?? null, ...runResultJson(result, { includeMessages: false }) };
+export function runJson(ids: RunIds, result: RunResult) {
+  return { id: ids.id, session_id: ids.sessionId ?? null, ...runResultJson(result, { includeMessages: false }) } satisfies ResultJson;
 }
 
 /** Maps why a run failed to an HTTP error that carries what the run did so far as `partial`. */
@@ -44,6 +48,21 @@ export function describeRunFailure(error: unknown, ids: RunIds): RunFailure {
           })
         : new HttpError(clientClosedStatus, "invalid_request_error", error.message, { extra, cause: error });
       return { http, outcome: "cancelled", partial: error.partial };
+    }
+    // The run's key: a daily budget spent, the key removed, or its counters unreadable (metered-model.ts).
+    if (error.cause instanceof KeyLimitError) return { http: error.cause.toHttp(extra), outcome: "budget", partial: error.partial };
+    if (error.cause instanceof KeyRevokedError) return { http: error.cause.toHttp(extra), outcome: "error", partial: error.partial };
+    if (error.cause instanceof UsageStoreError) {
+      return { http: usageUnavailable(error.cause, "counting this run's usage", "the run stopped; what it did is in \"partial\"", extra), outcome: "error", partial: error.partial };
+    }
+    // The run's journal could not be written (the run store failed or froze): a dependency is down.
+    if (error instanceof RunJournalError) {
+      const http = new HttpError(503, "service_unavailable", `${error.message}; what it did is in "partial"; retry in a moment`, {
+        extra,
+        headers: { "retry-after": "5" },
+        cause: error,
+      });
+      return { http, outcome: "error", partial: error.partial };
     }
     if (error.code === "internal_error") {
       return { http: new HttpError(500, "server_error", "internal error while running the agent; see the server log", { extra, cause: error }), outcome: "error", partial: error.partial };
@@ -65,6 +84,15 @@ export function describeRunFailure(error: unknown, ids: RunIds): RunFailure {
 export function storeUnavailable(error: SessionStoreError, doing: string, next: string, extra?: Readonly<Record<string, unknown>>): HttpError {
   const what = error instanceof SessionStoreTimeoutError ? `did not answer within ${formatDuration(error.timeoutMs)}` : "failed (see the server log)";
   return new HttpError(503, "service_unavailable", `the session store ${what} while ${doing}; ${next}`, {
+    headers: { "retry-after": "5" },
+    cause: error,
+    ...(extra === undefined ? {} : { extra }),
+  });
+}
+
+/** 503 for a usage store (keys' counters) that failed or did not answer in time. */
+export function usageUnavailable(error: UsageStoreError, doing: string, next: string, extra?: Readonly<Record<string, unknown>>): HttpError {
+  return new HttpError(503, "service_unavailable", `the usage store failed or did not answer in time while ${doing} (see the server log); ${next}`, {
     headers: { "retry-after": "5" },
     cause: error,
     ...(extra === undefined ? {} : { extra }),

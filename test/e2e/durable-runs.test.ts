@@ -144,8 +144,9 @@ describe("durable runs on SQLite (compiled binary)", () => {
     expect(JSON.parse(shown.stdout)).toMatchObject({ id: done.id, status: "completed", result: { finish_reason: "max_steps" } });
     const cancelled = await runSkiff(["runs", "cancel", running.id, "--sessions", db]);
     expect(cancelled.stdout).toContain("cancel requested");
-    tools.release();
+    // The server notices the flag at its next lease renewal and stops the held call.
     expect((await finished(server, running.id, 10_000)).status).toBe("cancelled");
+    tools.release();
     const missing = await runSkiff(["runs", "show", "run_nope", "--sessions", db]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no run "run_nope"');

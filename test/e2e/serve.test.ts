@@ -147,7 +147,7 @@ describe("skiff serve (compiled binary)", () => {
     expect(bad.status).toBe(400);
     expect(await bad.json()).toEqual({ error: { type: "invalid_request_error", message: "max_steps: Invalid input: expected number, received string", param: "max_steps" } });
     expect((await fetch(`${server.url}/v1/nope`)).status).toBe(404);
-    expect((await fetch(`${server.url}/v1/runs`)).status).toBe(405);
+    expect((await fetch(`${server.url}/v1/runs`, { method: "PUT" })).status).toBe(405);
     // The server still serves after all that.
     expect((await fetch(`${server.url}/v1/runs`, { method: "POST", body: '{"input":"what is 1+1?"}' })).status).toBe(200);
   }, slow);

@@ -184,10 +184,13 @@ describe("POST /v1/runs errors", () => {
     const missing = await app.fetch(request("GET", "/v1/nothing"));
     expect(missing.status).toBe(404);
     expect((await errorOf(missing)).type).toBe("not_found_error");
-    const wrong = await app.fetch(request("GET", "/v1/runs"));
+    const wrong = await app.fetch(request("GET", "/v1/chat/completions"));
     expect(wrong.status).toBe(405);
     expect(wrong.headers.get("allow")).toBe("POST");
-    expect((await errorOf(wrong)).message).toBe("GET is not allowed on /v1/runs; use POST");
+    expect((await errorOf(wrong)).message).toBe("GET is not allowed on /v1/chat/completions; use POST");
+    const put = await app.fetch(request("PUT", "/v1/runs"));
+    expect(put.status).toBe(405);
+    expect(put.headers.get("allow")).toBe("POST, GET");
   });
 
   it("answers 413 for a body over max_body, by Content-Length or while reading a chunked body", async () => {
