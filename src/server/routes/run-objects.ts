@@ -170,18 +170,25 @@ async function follow(ctx: AppContext, id: string, after: number, channel: SseCh
   const store = ctx.executor.store;
   let last = after;
   let wake: (() => void) | undefined;
-  const unsubscribe = ctx.executor.subscribe(id, () => wake?.());
+  // Set by a write that lands while the store is being read, so the next wait does not sleep
+  // through it (the waker exists only while waiting).
+  let written = false;
+  const unsubscribe = ctx.executor.subscribe(id, () => {
+    written = true;
+    wake?.();
+  });
   const onStop = () => wake?.();
   stop.addEventListener("abort", onStop, { once: true });
   try {
     while (channel.open && !stop.aborted) {
+      written = false;
       const events = await store.events(id, last, pageSize);
       for (const event of events) {
         channel.send(event.data, event.type, event.seq);
         last = event.seq;
         if (finalEventTypes.has(event.type)) return;
       }
-      if (events.length === pageSize) continue;
+      if (events.length === pageSize || written) continue;
       // Woken by a write in this process, or after a poll interval for a run on another replica.
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, followPollMs);
