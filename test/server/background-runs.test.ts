@@ -157,6 +157,6 @@ describe("background runs on SQLite", () => {
     expect(sent[1]).toContain("interrupted");
     const events = await readSse(await second.app.fetch(request("GET", `/v1/runs/${run.id}/events`)));
     const resumed = events.find((e) => e.event === "run.resumed")!;
-    expect(JSON.parse(resumed.data)).toEqual({ attempt: 2, replica: "second", steps_done: 2 });
+    expect(JSON.parse(resumed.data)).toMatchObject({ attempt: 2, replica: "second", steps_done: 2 });
   });
 });
