@@ -18,7 +18,12 @@ export interface JournalledModelCall {
   readonly durationMs: number;
 }
 
-/** Where the loop reports progress; each promise settles once the entry is stored. */
+/**
+ * Where the loop reports progress. Entries are stored in the order they are made, and each promise
+ * settles once its entry (and so every earlier one) is stored; once a write fails, every later one
+ * fails too. The loop relies on that: it does not wait for a model answer's write on its own when
+ * the step's tool starts follow it.
+ */
 export interface RunJournal {
   /** The model answered; called before any of the step's tool calls starts. */
   modelResponded(call: JournalledModelCall): Promise<void>;

@@ -17,6 +17,7 @@ import type { AgentEvent, AgentEventListener } from "./events.ts";
 import { fitContext } from "./context-window.ts";
 import { executeToolCall } from "./execute-tool-call.ts";
 import { type ApprovalGate, deniedOutput } from "./approval.ts";
+import { checkAnswer, type OutputSchema } from "./output-schema.ts";
 import { interruptedCallOutput, type JournalledStep, JournalWriteFailed, type ResumePoint, type RunJournal } from "./journal.ts";
 import type { FinishReason, PendingApproval, RunResult, Step, ToolCallRecord } from "./result.ts";
 import { scheduleToolCalls } from "./schedule-tool-calls.ts";
@@ -69,6 +70,8 @@ export interface RunOptions {
   readonly journal?: RunJournal;
   /** Decides on calls of tools that need a person's approval (`tools.require_approval`). */
   readonly approvals?: ApprovalGate;
+  /** The final answer must be JSON valid against this schema (structured output). */
+  readonly outputSchema?: OutputSchema;
   /**
    * An earlier attempt's journal: its steps are taken as done (no model call is repeated, no
    * finished tool call is run again) and the run continues after them.
@@ -119,6 +122,8 @@ class RunContext {
   /** Set while the model is asked, so a run that fails then still reports that step and its text. */
   calling: ModelCallInProgress | undefined;
   readonly budgets: readonly BudgetCondition[];
+  /** Corrective turns sent so far for answers that did not match the output schema. */
+  corrections = 0;
 
   constructor(
     readonly options: RunOptions,
@@ -224,8 +229,11 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
       switch (next.type) {
         case "run_again":
           continue;
-        case "final":
-          return finish(run, run.snapshot(next.finishReason, next.output));
+        case "final": {
+          const checked = checkOutput(run, next, step);
+          if (checked === "correct") continue;
+          return finish(run, checked);
+        }
         case "budget":
           return finish(run, run.snapshot("budget", "", next.budget));
         case "max_steps":
@@ -254,6 +262,28 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
   }
 }
 
+/**
+ * The result of a final answer, or "correct" after adding a corrective turn (one more step) for an
+ * answer that does not match the output schema. A resumed run passes here again for each
+ * journalled step, so its corrective messages are rebuilt as they were.
+ */
+function checkOutput(run: RunContext, final: Extract<NextStep, { type: "final" }>, step: number): RunResult | "correct" {
+  const schema = run.options.outputSchema;
+  // A cut or filtered answer already has its own finish reason; checking it would only add noise.
+  if (!schema || final.finishReason !== "stop") return run.snapshot(final.finishReason, final.output);
+  const check = checkAnswer(schema, final.output, run.corrections < schema.retries && step < run.options.limits.maxSteps);
+  switch (check.type) {
+    case "valid":
+      return { ...run.snapshot("stop", final.output), outputJson: check.value };
+    case "correct":
+      run.corrections++;
+      run.messages.push(check.message);
+      return "correct";
+    case "invalid":
+      return { ...run.snapshot("output_schema", final.output), outputSchemaErrors: check.errors };
+  }
+}
+
 function finish(run: RunContext, result: RunResult): RunResult {
   run.span.end({
     usage: result.usage,
@@ -274,6 +304,7 @@ async function runStep(run: RunContext, index: number, journalled: JournalledSte
   let startedAt: number;
   let modelDurationMs: number;
   let response: ModelResponse;
+  let modelWrite: Promise<void> | undefined;
   if (journalled) {
     response = journalled.model.response;
     startedAt = run.runStart + journalled.model.startMs;
@@ -285,7 +316,13 @@ async function runStep(run: RunContext, index: number, journalled: JournalledSte
     response = await callModel(run, index);
     run.calling = undefined;
     modelDurationMs = run.now() - startedAt;
-    if (options.journal) await journalWrite(options.journal.modelResponded({ step: index, response, startMs: startedAt - run.runStart, durationMs: modelDurationMs }));
+    if (options.journal) {
+      // Not awaited here: the step's tool starts are written in the same transaction when there
+      // are any, and the journal keeps its order, so no tool starts before the answer is stored.
+      // Awaited at the end of the step either way.
+      modelWrite = journalWrite(options.journal.modelResponded({ step: index, response, startMs: startedAt - run.runStart, durationMs: modelDurationMs }));
+      modelWrite.catch(() => {});
+    }
   }
   messages.push(response.message);
   const step: StepInProgress = { index, response, startedAt, modelDurationMs, finished: [] };
@@ -297,6 +334,7 @@ async function runStep(run: RunContext, index: number, journalled: JournalledSte
   const { records: toolCalls, pending } = overBudget
     ? { records: calls.map((call) => notRun(call, `not run: the run's ${overBudget === "tokens" ? "token" : "cost"} budget was reached`, run.now() - run.runStart)), pending: [] }
     : await runToolCalls(run, step, calls, journalled);
+  await modelWrite;
   // Results go back in the model's order, whatever order they finished in.
   for (const record of toolCalls) {
     messages.push({ role: "tool", tool_call_id: record.id, content: record.output } satisfies ToolMessage);
@@ -445,6 +483,7 @@ function callModel(run: RunContext, step: number): Promise<ModelResponse> {
     messages: maxContext === undefined ? run.messages : fitContext(run.messages, maxContext),
     tools: run.index.toolSpecs,
     signal: run.signal,
+    ...(options.outputSchema === undefined ? {} : { responseFormat: { type: "json_schema" as const, name: options.outputSchema.name, schema: options.outputSchema.schema } }),
     spans: run.span,
     ...(run.deadline === undefined ? {} : { deadline: run.deadline }),
     ...(options.stream

@@ -86,14 +86,11 @@ describe("runAgent with a journal", () => {
   it("fails the run with RunJournalError when a write fails, before the step's tools run", async () => {
     const counts = new Map<string, number>();
     const model = scriptedModel([{ toolCalls: step1 }, { text: "never" }]);
-    const journal: RunJournal = {
-      modelResponded: async () => {
-        throw new Error("disk full");
-      },
-      toolsStarting: async () => {},
-      toolFinished: async () => {},
-      approvalsDecided: async () => {},
+    // A journal keeps its order: once a write failed, every later one fails too.
+    const full = async () => {
+      throw new Error("disk full");
     };
+    const journal: RunJournal = { modelResponded: full, toolsStarting: full, toolFinished: full, approvalsDecided: full };
     const failure = await runAgent({ model, tools: [counted("write", counts), counted("read", counts)], messages: question, limits, journal }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(RunJournalError);
     expect((failure as RunJournalError).message).toContain("disk full");
