@@ -8,6 +8,7 @@ import { openRunStore } from "../../src/runs/open-run-store.ts";
 import { createPostgresRunStore } from "../../src/runs/postgres-runs.ts";
 import { RunStoreError } from "../../src/runs/run-store.ts";
 import { createSqliteRunStore } from "../../src/runs/sqlite-runs.ts";
+import { sqliteSchemaVersion } from "../../src/sessions/sqlite-schema.ts";
 import { createSqliteSessionStore } from "../../src/sessions/sqlite.ts";
 import { dropDatabases, freshDatabase, testPostgres } from "../helpers/postgres.ts";
 import { createTempDirs } from "../helpers/temp-dirs.ts";
@@ -106,7 +107,7 @@ describe("createSqliteRunStore", () => {
     })();
     expect(error).toBeInstanceOf(RunStoreError);
     expect((error as Error).message).toBe(
-      `could not open the run store sqlite:${path}: the session database ${path} has schema version 99, but this skiff only knows versions up to 3: ` +
+      `could not open the run store sqlite:${path}: the session database ${path} has schema version 99, but this skiff only knows versions up to ${sqliteSchemaVersion}: ` +
         "a newer skiff has migrated it. Run the newer skiff, or export with it (skiff sessions export) and import into a fresh store",
     );
   });
