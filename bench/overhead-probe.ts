@@ -58,6 +58,8 @@ const otel = startOtel({
     maxExportBatchSize: 2_048,
     samplerRatio: 1,
     captureContent: false,
+    openInference: false,
+    maxAttributeBytes: 0,
     flushTimeoutMs: 2_000,
     exportTimeoutMs: undefined,
   },

@@ -60,6 +60,11 @@ export interface Usage {
   readonly outputTokens: number;
   /** Subset of inputTokens served from the provider's prompt cache. */
   readonly cachedInputTokens: number;
+  /**
+   * Subset of inputTokens written to the provider's prompt cache, when the provider says
+   * (OpenRouter, LiteLLM); absent otherwise, so every Usage built before it stays valid.
+   */
+  readonly cacheWriteInputTokens?: number;
   /** Subset of outputTokens spent on hidden reasoning. */
   readonly reasoningTokens: number;
 }
@@ -73,5 +78,9 @@ export function addUsage(a: Usage, b: Usage): Usage {
     outputTokens: a.outputTokens + b.outputTokens,
     cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
     reasoningTokens: a.reasoningTokens + b.reasoningTokens,
+    // Only when either side has it: a Usage without it stays as it was.
+    ...(a.cacheWriteInputTokens === undefined && b.cacheWriteInputTokens === undefined
+      ? {}
+      : { cacheWriteInputTokens: (a.cacheWriteInputTokens ?? 0) + (b.cacheWriteInputTokens ?? 0) }),
   };
 }

@@ -91,11 +91,15 @@ export function toUsage(raw: unknown): Usage {
   const completionTokens = count(raw.completion_tokens);
   const unlisted = Math.max(0, count(raw.total_tokens) - inputTokens - completionTokens);
   const outputTokens = completionTokens + unlisted;
+  // Cache writes, where a provider reports them: OpenRouter in the details, LiteLLM (passing
+  // Anthropic's count through) at the top.
+  const cacheWrite = count(prompt.cache_write_tokens) || count(raw.cache_creation_input_tokens);
   return {
     inputTokens,
     outputTokens,
     cachedInputTokens: count(prompt.cached_tokens),
     reasoningTokens: Math.min(outputTokens, Math.max(count(completion.reasoning_tokens), unlisted)),
+    ...(cacheWrite > 0 ? { cacheWriteInputTokens: cacheWrite } : {}),
   };
 }
 

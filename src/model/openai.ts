@@ -132,13 +132,14 @@ async function complete(target: Target, request: ModelRequest): Promise<ModelRes
         serverAddress: target.serverAddress,
         serverPort: target.serverPort,
         stream: request.onDelta !== undefined,
+        ...(request.responseFormat === undefined ? {} : { outputType: "json" }),
         attempt,
         messages: request.messages,
         tools: request.tools,
       }) ?? noopSpan;
     const state = { textShown: false };
     try {
-      const completion = await attemptOnce(target, request, state);
+      const completion = await attemptOnce(target, request, state, span);
       const response: ModelResponse = { ...completion, provider: target.provider };
       span.end(response);
       return response;
@@ -187,7 +188,7 @@ async function complete(target: Target, request: ModelRequest): Promise<ModelRes
 }
 
 /** One HTTP request with its own timeout; streams when the caller wants deltas. */
-async function attemptOnce(target: Target, request: ModelRequest, state: { textShown: boolean }): Promise<Completion> {
+async function attemptOnce(target: Target, request: ModelRequest, state: { textShown: boolean }, span: ChatSpan): Promise<Completion> {
   const { options } = target;
   const controller = new AbortController();
   const onAbort = () => controller.abort(request.signal.reason);
@@ -212,6 +213,10 @@ async function attemptOnce(target: Target, request: ModelRequest, state: { textS
     model: options.model,
     messages: toWireMessages(request.messages, target.echo),
     ...withTools(toWireTools(request.tools)),
+    // Structured output; skiff checks the answer anyway, as not every endpoint enforces it.
+    ...(request.responseFormat === undefined
+      ? {}
+      : { response_format: { type: "json_schema" as const, json_schema: { name: request.responseFormat.name, schema: request.responseFormat.schema } } }),
   };
   armTimer();
   try {
@@ -241,6 +246,7 @@ async function attemptOnce(target: Target, request: ModelRequest, state: { textS
       throwIfStopped();
       if (text.trimStart().startsWith("{")) {
         const completion = fromWireCompletion(JSON.parse(text) as unknown, options.model);
+        span.firstChunk?.();
         if (completion.message.content) onText(completion.message.content);
         return completion;
       }
@@ -249,7 +255,12 @@ async function attemptOnce(target: Target, request: ModelRequest, state: { textS
     const accumulator = new StreamAccumulator();
     let end: "done" | "eof";
     try {
-      end = body ? await readCompletionStream(body, accumulator, { onBytes: armTimer, onText }) : "eof";
+      // The span takes its time to first chunk from the first bytes of the stream (later calls are ignored).
+      const onBytes = () => {
+        span.firstChunk?.();
+        armTimer();
+      };
+      end = body ? await readCompletionStream(body, accumulator, { onBytes, onText }) : "eof";
     } catch (error) {
       throw error instanceof CallerError ? error : new StreamCut(error);
     }

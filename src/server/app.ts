@@ -1,20 +1,25 @@
 import type { RunExecutor } from "../runs/executor.ts";
-import { bearerCheck } from "./auth.ts";
 import { type AppContext, createContext, type RequestInfo } from "./context.ts";
 import type { AppDeps } from "./deps.ts";
 import { HttpError } from "./http-error.ts";
+import type { KeyRing } from "./key-ring.ts";
 import { errorCodeOf } from "./run-errors.ts";
 import { postChatCompletion } from "./routes/chat-completions.ts";
 import { getModel, getTools, healthz, listModels, metrics, readyz } from "./routes/info.ts";
-import { cancelRunObject, getRunEvents, getRunObject, postApprovals } from "./routes/run-objects.ts";
+import { cancelRunObject, getRunEvents, getRunObject, listRunObjects, postApprovals } from "./routes/run-objects.ts";
 import { postRun } from "./routes/runs.ts";
 import { deleteSession, getSession } from "./routes/sessions.ts";
+import { getUsage } from "./routes/usage.ts";
+import { openRequestSpan } from "./request-span.ts";
+import { serveConsole } from "./console/serve-console.ts";
 
 /** The service as a plain fetch handler; `serve.ts` hands it to Bun.serve, tests call it directly. */
 export interface App {
   readonly fetch: (req: Request) => Promise<Response>;
   /** Durable runs on this replica (started with the app; `stop()` it at shutdown, after the drain). */
   readonly executor: RunExecutor;
+  /** The keys and token requests are checked against; `replace` them to reload (SIGHUP). */
+  readonly keys: KeyRing;
 }
 
 type Handler = (ctx: AppContext, req: Request, info: RequestInfo, param: string) => Response | Promise<Response>;
@@ -23,13 +28,16 @@ interface Route {
   /** The pattern logs and metrics use, e.g. `/v1/sessions/{id}`. */
   readonly route: string;
   readonly methods: Readonly<Record<string, Handler>>;
+  /** The method that runs the agent here: with tracing on, each such request gets a SERVER span, the parent of its run. */
+  readonly runsAgent?: string;
 }
 
 const exactRoutes = new Map<string, Route>([
-  ["/v1/runs", { route: "/v1/runs", methods: { POST: postRun } }],
-  ["/v1/chat/completions", { route: "/v1/chat/completions", methods: { POST: postChatCompletion } }],
+  ["/v1/runs", { route: "/v1/runs", methods: { POST: postRun, GET: (ctx, req) => listRunObjects(ctx, req) }, runsAgent: "POST" }],
+  ["/v1/chat/completions", { route: "/v1/chat/completions", methods: { POST: postChatCompletion }, runsAgent: "POST" }],
   ["/v1/tools", { route: "/v1/tools", methods: { GET: getTools } }],
   ["/v1/models", { route: "/v1/models", methods: { GET: listModels } }],
+  ["/v1/usage", { route: "/v1/usage", methods: { GET: getUsage } }],
   ["/healthz", { route: "/healthz", methods: { GET: healthz } }],
   ["/readyz", { route: "/readyz", methods: { GET: readyz } }],
   ["/metrics", { route: "/metrics", methods: { GET: metrics } }],
@@ -55,6 +63,9 @@ const paramSuffixRoutes: readonly (readonly [prefix: string, suffix: string, Rou
   ["/v1/runs/", "/approvals", { route: "/v1/runs/{id}/approvals", methods: { POST: postApprovals } }],
 ];
 
+/** The web console: `/ui` and every path under `/ui/`; its files need no token (the page asks for one). */
+const consoleRoute: Route = { route: "/ui/", methods: { GET: serveConsole } };
+
 /**
  * Builds the HTTP service (DESIGN §7) as a fetch handler: bearer auth on /v1/, routing, one error
  * shape, and one log line per request.
@@ -66,13 +77,14 @@ const paramSuffixRoutes: readonly (readonly [prefix: string, suffix: string, Rou
 export function createApp(deps: AppDeps): App {
   const ctx = createContext(deps);
   ctx.executor.start();
-  const checkAuth = deps.authToken === undefined ? undefined : bearerCheck(deps.authToken);
 
-  const handle = async (req: Request, path: string, info: RequestInfo): Promise<Response> => {
-    const found = findRoute(path);
+  const handle = async (req: Request, path: string, found: FoundRoute | undefined, info: RequestInfo): Promise<Response> => {
     if (found) info.route = found.route.route;
     // Authenticate before answering 404/405, so unknown /v1/ paths reveal nothing to an anonymous caller.
-    if (checkAuth && path.startsWith("/v1/")) checkAuth(req);
+    if (path.startsWith("/v1/")) {
+      info.caller = ctx.keys.authenticate(req);
+      if (info.caller.kind === "key") info.keyName = info.caller.key.name;
+    }
     if (!found) throw new HttpError(404, "not_found_error", `no route ${path}; see docs/http-api.md for the routes`);
     const methods = found.route.methods;
     // HEAD is GET without the body (probes use it); fetch() drops the body.
@@ -88,18 +100,26 @@ export function createApp(deps: AppDeps): App {
 
   return {
     executor: ctx.executor,
+    keys: ctx.keys,
     async fetch(req) {
       const started = performance.now();
       const path = pathOf(req.url);
       const info: RequestInfo = { route: "unmatched" };
+      const found = findRoute(path);
+      // Only requests that run the agent, and only with tracing on: health checks and polls make no traces.
+      const span = found?.route.runsAgent === req.method ? openRequestSpan(ctx.tracer, req, found.route.route, path) : undefined;
       let response: Response;
       try {
-        response = await handle(req, path, info);
+        response = await handle(req, path, found, info);
       } catch (error) {
         response = errorResponse(error, info);
       }
       if (req.method === "HEAD" && response.body !== null) response = await withoutBody(response);
-      const finish = () => logRequest(ctx, req.method, info.status ?? response.status, started, info);
+      const finish = () => {
+        const status = info.status ?? response.status;
+        span?.end(status);
+        logRequest(ctx, req.method, status, started, info);
+      };
       if (info.finished) info.finished.catch((error: unknown) => (info.errorCode = errorCodeOf(error))).finally(finish);
       else finish();
       return response;
@@ -107,7 +127,12 @@ export function createApp(deps: AppDeps): App {
   };
 }
 
-function findRoute(path: string): { route: Route; param: string } | undefined {
+interface FoundRoute {
+  readonly route: Route;
+  readonly param: string;
+}
+
+function findRoute(path: string): FoundRoute | undefined {
   const exact = exactRoutes.get(path);
   if (exact) return { route: exact, param: "" };
   for (const [prefix, suffix, route] of paramSuffixRoutes) {
@@ -124,6 +149,7 @@ function findRoute(path: string): { route: Route; param: string } | undefined {
     const param = decodeParam(raw);
     return param === undefined ? undefined : { route, param };
   }
+  if (path === "/ui" || path.startsWith("/ui/")) return { route: consoleRoute, param: path.slice("/ui".length) };
   return undefined;
 }
 
@@ -173,6 +199,7 @@ function logRequest(ctx: AppContext, method: string, status: number, started: nu
     route: info.route,
     status,
     duration_ms: Math.round((performance.now() - started) * 100) / 100,
+    key: info.keyName,
     run_id: info.runId,
     trace_id: info.traceId,
     outcome: info.outcome,

@@ -1,7 +1,8 @@
 /**
  * Message content in the GenAI conventions' "parts" format (gen-ai-input-messages.json and
- * friends), serialised to the JSON strings that go on spans when content capture is on.
- * Pure functions of skiff's own message types: no OpenTelemetry here.
+ * friends), as values; genai-attributes.ts serialises them (within `[otel] max_attribute_bytes`)
+ * into the JSON strings that go on spans when content capture is on. Pure functions of skiff's
+ * own message types: no OpenTelemetry here.
  */
 import type { AssistantMessage, Message } from "../model/messages.ts";
 import type { ToolSpec } from "../model/model.ts";
@@ -14,66 +15,86 @@ type Part =
 interface ChatMessage {
   readonly role: string;
   readonly parts: readonly Part[];
+  /** Output messages only, and only for readers that still require it (see outputMessages). */
+  readonly finish_reason?: string;
 }
 
-interface OutputMessage extends ChatMessage {
-  readonly finish_reason: string;
+/** What a request's messages are made of for the conventions: the agent's instructions and the conversation. */
+export interface SplitMessages {
+  /** The configured system prompt, when the request starts with it. */
+  readonly instructions: string | undefined;
+  /** Everything else, in order; a caller's own system messages stay here, as role `system`. */
+  readonly conversation: readonly Message[];
 }
 
-/** Leading system messages become `gen_ai.system_instructions`; the rest is the chat history. */
-export function splitSystem(messages: readonly Message[]): { system: readonly string[]; rest: readonly Message[] } {
-  let index = 0;
-  const system: string[] = [];
-  while (index < messages.length && messages[index]!.role === "system") system.push(messages[index++]!.content ?? "");
-  return { system, rest: messages.slice(index) };
+/**
+ * Separates the agent's configured system prompt (skiff always sends it first) from the
+ * conversation. Only that prompt is `gen_ai.system_instructions`: a system message a client sent
+ * (on /v1/chat/completions, say) is part of the chat history, which the conventions put in
+ * `gen_ai.input.messages`.
+ */
+export function splitInstructions(messages: readonly Message[], systemPrompt: string | undefined): SplitMessages {
+  const first = messages[0];
+  if (systemPrompt !== undefined && first?.role === "system" && first.content === systemPrompt) {
+    return { instructions: systemPrompt, conversation: messages.slice(1) };
+  }
+  return { instructions: undefined, conversation: messages };
 }
 
-/** `gen_ai.system_instructions`: an array of text parts, or undefined when there are none. */
-export function systemInstructionsJson(system: readonly string[]): string | undefined {
-  if (system.length === 0) return undefined;
-  return JSON.stringify(system.map((content): Part => ({ type: "text", content })));
+/** `gen_ai.system_instructions`: the prompt as one text part. */
+export function systemInstructions(text: string): readonly Part[] {
+  return [{ type: "text", content: text }];
 }
 
 /** `gen_ai.input.messages`: the messages in the order they were sent. */
-export function inputMessagesJson(messages: readonly Message[]): string {
-  return JSON.stringify(messages.map(toChatMessage));
+export function inputMessages(messages: readonly Message[]): readonly ChatMessage[] {
+  return messages.map(toChatMessage);
 }
 
-/** `gen_ai.output.messages` for one model reply; `finishReason` is the provider's raw value. */
-export function outputMessagesJson(message: AssistantMessage, finishReason: string): string {
-  const output: OutputMessage = { ...toChatMessage(message), finish_reason: messageFinishReason(finishReason) };
-  return JSON.stringify([output]);
+/**
+ * `gen_ai.output.messages` for one model reply. The conventions moved the finish reason out of
+ * the message into `gen_ai.response.finish_reasons`; pass `finishReason` only for readers that
+ * still require it (Phoenix's converter, built on the 1.41 schema, drops output messages without it).
+ */
+export function outputMessages(message: AssistantMessage, finishReason: string | undefined): readonly ChatMessage[] {
+  return [withFinishReason(toChatMessage(message), finishReason)];
 }
 
 /** `gen_ai.output.messages` for a whole run: its final answer as one assistant message. */
-export function answerMessagesJson(text: string, finishReason: string): string {
-  const output: OutputMessage = {
-    role: "assistant",
-    parts: [{ type: "text", content: text }],
-    finish_reason: messageFinishReason(finishReason),
-  };
-  return JSON.stringify([output]);
+export function answerMessages(text: string, finishReason: string | undefined): readonly ChatMessage[] {
+  return [withFinishReason({ role: "assistant", parts: [{ type: "text", content: text }] }, finishReason)];
 }
 
 /** `gen_ai.tool.definitions`, or undefined when no tools are offered. */
-export function toolDefinitionsJson(tools: readonly ToolSpec[]): string | undefined {
+export function toolDefinitions(tools: readonly ToolSpec[]): readonly unknown[] | undefined {
   if (tools.length === 0) return undefined;
-  return JSON.stringify(
-    tools.map((tool) => ({ type: "function", name: tool.name, description: tool.description, parameters: tool.parameters })),
-  );
+  return tools.map((tool) => ({ type: "function", name: tool.name, description: tool.description, parameters: tool.parameters }));
 }
 
 /**
  * `gen_ai.tool.call.arguments`: the conventions want an object, so the model's JSON text is
  * parsed first ("" means no arguments); text that is not JSON is kept as a string.
  */
-export function toolArgumentsJson(raw: string): string {
-  return JSON.stringify(parseArguments(raw));
+export function toolArguments(raw: string): unknown {
+  return parseArguments(raw);
 }
 
 /** `gen_ai.tool.call.result`: parsed when it is JSON, else the text as a string (e.g. a cut-off output). */
-export function toolResultJson(text: string): string {
-  return JSON.stringify(parseOrKeep(text));
+export function toolResult(text: string): unknown {
+  return parseOrKeep(text);
+}
+
+/** The text of the last user message: what the user asked this run, for `input.value`. */
+export function lastUserText(messages: readonly Message[]): string | undefined {
+  for (let index = messages.length - 1; index >= 0; index--) {
+    const message = messages[index]!;
+    if (message.role === "user") return message.content;
+  }
+  return undefined;
+}
+
+function withFinishReason(message: ChatMessage, finishReason: string | undefined): ChatMessage {
+  return finishReason === undefined ? message : { ...message, finish_reason: messageFinishReason(finishReason) };
 }
 
 function toChatMessage(message: Message): ChatMessage {

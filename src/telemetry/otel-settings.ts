@@ -22,6 +22,10 @@ export interface OtelSettings {
   readonly sampler: SamplerName;
   readonly samplerRatio: number;
   readonly captureContent: boolean;
+  /** Add the OpenInference attributes Phoenix reads (`input.value`, `output.value`, …). */
+  readonly openInference: boolean;
+  /** Longest content attribute in UTF-8 bytes, cut so it stays valid JSON; 0: no limit. */
+  readonly maxAttributeBytes: number;
   /** Ended spans that may wait for export (the batch processor's queue). */
   readonly maxQueueSize: number;
   /** Spans per export request; never more than maxQueueSize. */
@@ -61,6 +65,8 @@ export function resolveOtelSettings(otel: Config["otel"], sources: SecretSources
     sampler: otel.sampler,
     samplerRatio: otel.sampler_arg,
     captureContent: otel.capture_content,
+    openInference: otel.openinference,
+    maxAttributeBytes: otel.max_attribute_bytes,
     maxQueueSize: otel.max_queue_size,
     maxExportBatchSize: Math.min(otel.max_export_batch_size, otel.max_queue_size),
     flushTimeoutMs: otel.export_timeout,

@@ -7,7 +7,7 @@
  * because `bun build --compile` drops exporters loaded by dynamic require
  * (anthropics/claude-code#50567).
  */
-import { ExportResultCode } from "@opentelemetry/core";
+import { ExportResultCode, SDK_INFO } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
@@ -23,6 +23,7 @@ import { createOtelTracer } from "./otel.ts";
 import { redactUrl } from "../util/redact-url.ts";
 import type { OtelSettings } from "./otel-settings.ts";
 import { buildSampler } from "./sampler.ts";
+import * as sc from "./semconv.ts";
 import { type SpanLimits, spanLimitsFromEnv } from "./span-limits.ts";
 import { createTreeCollector, type FinishedSpan } from "./tree.ts";
 import type { Tracer } from "./tracer.ts";
@@ -38,6 +39,8 @@ export interface OtelSetupOptions {
   readonly spanProcessors?: readonly SpanProcessor[];
   /** The span limits; by default read from OTEL_SPAN_* / OTEL_ATTRIBUTE_* as the SDK reads them. */
   readonly spanLimits?: SpanLimits;
+  /** The configured system prompt (`system`): only it becomes `gen_ai.system_instructions`. */
+  readonly systemPrompt?: string;
 }
 
 /** Telemetry running: the Tracer port over it, and a shutdown that never rejects and never hangs. */
@@ -69,18 +72,22 @@ export function startOtel(options: OtelSetupOptions): OtelHandle {
   }
   if (options.treeWriter) processors.push(treeProcessor(options.treeWriter));
 
+  const limits = options.spanLimits ?? spanLimitsFromEnv();
   const tracer = createOtelTracer({
     sampler: buildSampler(settings, options.treeWriter !== undefined),
     ids: new RandomIdGenerator(),
     output: {
-      resource: resourceFromAttributes(settings.resource),
-      scope: { name: "skiff", version: buildInfo.version },
-      limits: options.spanLimits ?? spanLimitsFromEnv(),
+      resource: resourceFromAttributes(resourceAttributes(settings), { schemaUrl: sc.SCHEMA_URL }),
+      scope: { name: "skiff", version: buildInfo.version, schemaUrl: sc.SCHEMA_URL },
+      limits,
       onEnd: (span) => {
         for (const processor of processors) processor.onEnd(span);
       },
     },
     captureContent: settings.captureContent,
+    openInference: settings.openInference,
+    maxContentBytes: contentLimit(settings.maxAttributeBytes, limits),
+    systemPrompt: options.systemPrompt,
   });
 
   let closing: Promise<void> | undefined;
@@ -105,6 +112,33 @@ export function startOtel(options: OtelSetupOptions): OtelHandle {
     droppedSpans: () => queue.dropped,
     shutdown: () => (closing ??= shutdown()),
   };
+}
+
+/**
+ * The resource: the configured attributes, then the SDK the spans go out through (the
+ * OpenTelemetry JS exporter) and skiff as its distribution, which the configuration cannot
+ * override: they say what produced the data.
+ */
+function resourceAttributes(settings: OtelSettings): Record<string, string> {
+  return {
+    ...settings.resource,
+    [sc.ATTR_TELEMETRY_SDK_NAME]: String(SDK_INFO[sc.ATTR_TELEMETRY_SDK_NAME]),
+    [sc.ATTR_TELEMETRY_SDK_LANGUAGE]: String(SDK_INFO[sc.ATTR_TELEMETRY_SDK_LANGUAGE]),
+    [sc.ATTR_TELEMETRY_SDK_VERSION]: String(SDK_INFO[sc.ATTR_TELEMETRY_SDK_VERSION]),
+    [sc.ATTR_TELEMETRY_DISTRO_NAME]: "skiff",
+    [sc.ATTR_TELEMETRY_DISTRO_VERSION]: buildInfo.version,
+  };
+}
+
+/**
+ * The byte limit content attributes are fitted to (0: none): `[otel] max_attribute_bytes`, and
+ * no more than the SDK's attribute value length limit, so that limit (which cuts blindly, in
+ * characters) never has to cut a JSON value: a value within N bytes is within N characters.
+ */
+function contentLimit(maxAttributeBytes: number, limits: SpanLimits): number {
+  const lengthLimit = limits.attributeValueLengthLimit > 0 && Number.isFinite(limits.attributeValueLengthLimit) ? limits.attributeValueLengthLimit : 0;
+  if (maxAttributeBytes > 0 && lengthLimit > 0) return Math.min(maxAttributeBytes, lengthLimit);
+  return maxAttributeBytes > 0 ? maxAttributeBytes : lengthLimit;
 }
 
 /**

@@ -17,49 +17,51 @@
  * - A child is handed over as soon as it ends; the agent span last, at the run's end, after any
  *   children the run had to close.
  *
+ * `skiff serve` requests are SERVER spans made the same way (request-span.ts); a run started
+ * under one (its traceparent names it) reports its session, question and answer to it.
+ *
  * Parents are always passed explicitly, never read from AsyncLocalStorage, so parallel tools stay
  * siblings whatever the runtime does with async context (several Bun ALS regressions are on
  * record, see otel-genai.md §6.5).
  */
 import { type Attributes, SamplingDecision, type SpanContext, SpanKind, type SpanStatus, TraceFlags } from "@opentelemetry/api";
-import type { IdGenerator, Sampler } from "@opentelemetry/sdk-trace-base";
+import type { IdGenerator } from "@opentelemetry/sdk-trace-base";
 import type { ModelResponse } from "../model/model.ts";
 import { errorTypeOf } from "./error-type.ts";
-import { type EndedSpan, ExportedSpan, type SpanOutput } from "./exported-span.ts";
+import { type EndedSpan, ExportedSpan } from "./exported-span.ts";
 import {
-  addRequestContent,
+  addAgentStart,
   agentStartAttributes,
   chatStartAttributes,
   markError,
   setAgentEnd,
+  setChatBrokenOff,
   setChatEnd,
   setToolEnd,
   toolStartAttributes,
 } from "./genai-attributes.ts";
+import type { OtelTracerOptions } from "./otel-options.ts";
+import { type OpenRequests, type RequestRecord, startRequest } from "./request-span.ts";
 import { sampleRun } from "./sampler.ts";
 import * as sc from "./semconv.ts";
 import type { RecordedEvent } from "./span-limits.ts";
 import { formatTraceparent, parseTraceparent } from "./traceparent.ts";
 import type { ChatSpan, ChatSpanInfo, RunSpan, RunSpanInfo, RunSpanOutcome, ToolSpan, ToolSpanInfo, Tracer } from "./tracer.ts";
 
-/** What the OTel Tracer adapter needs (otel-setup.ts builds it). */
-export interface OtelTracerOptions {
-  /** Asked once per run, when it starts. */
-  readonly sampler: Sampler;
-  /** Random W3C trace and span ids. */
-  readonly ids: IdGenerator;
-  /** Where finished spans go. */
-  readonly output: SpanOutput;
-  /** Record prompts, answers, tool arguments and results as span attributes (opt-in). */
-  readonly captureContent: boolean;
-}
+export type { OtelTracerOptions } from "./otel-options.ts";
 
-/** Creates the Tracer that turns runs into GenAI spans. */
+/** Creates the Tracer that turns runs into GenAI spans, and `skiff serve` requests into SERVER spans. */
 export function createOtelTracer(options: OtelTracerOptions): Tracer {
-  return { startRun: (info) => startRun(options, info) };
+  // Requests in flight by span id: a run started under one (its traceparent names it) reports
+  // its session, question and answer to it, which backends read from a trace's root span.
+  const requests: OpenRequests = new Map();
+  return {
+    startRun: (info) => startRun(options, info, requests),
+    startRequest: (info) => startRequest(options, info, requests),
+  };
 }
 
-function startRun(options: OtelTracerOptions, info: RunSpanInfo): RunSpan {
+function startRun(options: OtelTracerOptions, info: RunSpanInfo, requests: OpenRequests): RunSpan {
   // Span times come from one monotonic clock anchored to the wall clock once per run: parallel
   // tools a fraction of a millisecond apart stay apart, and a long-lived process does not drift.
   const wall = Date.now();
@@ -72,7 +74,7 @@ function startRun(options: OtelTracerOptions, info: RunSpanInfo): RunSpan {
   const sampling = sampleRun(options.sampler, traceId, parent, agentSpanName(info.agentName), attributes);
   if (sampling.decision === SamplingDecision.NOT_RECORD) return new UnrecordedRun(traceId, options.ids);
   if (sampling.attributes !== undefined) Object.assign(attributes, sampling.attributes);
-  if (options.captureContent) addRequestContent(attributes, info.input, info.tools);
+  addAgentStart(attributes, info, options);
   const context: SpanContext = {
     traceId,
     spanId: options.ids.generateSpanId(),
@@ -80,7 +82,9 @@ function startRun(options: OtelTracerOptions, info: RunSpanInfo): RunSpan {
     traceState: sampling.traceState,
   };
   const events = info.resumed === undefined ? undefined : [resumedEvent(info.resumed, wall)];
-  return new RecordedRun(options, info, { context, parent, attributes, events, wall, mono });
+  const request = caller === undefined ? undefined : requests.get(caller.spanId);
+  request?.runStarted(info);
+  return new RecordedRun(options, info, { context, parent, attributes, events, wall, mono, request });
 }
 
 /** The agent span's event saying which attempt of a durable run this is, and where it runs. */
@@ -111,6 +115,8 @@ interface AgentStart {
   /** Date.now() and performance.now() at the start. */
   readonly wall: number;
   readonly mono: number;
+  /** The request span of this process the run was started under, if any. */
+  readonly request: RequestRecord | undefined;
 }
 
 /** A recorded run: the agent span's record, and the children still open. */
@@ -125,6 +131,7 @@ class RecordedRun implements RunSpan {
   private readonly events: RecordedEvent[] | undefined;
   private readonly wall: number;
   private readonly mono: number;
+  private readonly request: RequestRecord | undefined;
   /** Children the run closes itself if they are still open when it ends. */
   private open: ChildSpan[] | undefined;
   private ended = false;
@@ -140,6 +147,7 @@ class RecordedRun implements RunSpan {
     this.events = start.events;
     this.wall = start.wall;
     this.mono = start.mono;
+    this.request = start.request;
   }
 
   get traceId(): string {
@@ -153,12 +161,12 @@ class RecordedRun implements RunSpan {
 
   startChat(chat: ChatSpanInfo): ChatSpan {
     const startTime = this.now();
-    return this.track(new ChatRecord(this, chatStartAttributes(chat, this.conversationId, this.options.captureContent), startTime));
+    return this.track(new ChatRecord(this, chatStartAttributes(chat, this.conversationId, this.options), startTime));
   }
 
   startTool(tool: ToolSpanInfo): ToolSpan {
     const startTime = this.now();
-    const attributes = toolStartAttributes(tool, this.agentName, this.options.captureContent);
+    const attributes = toolStartAttributes(tool, this.agentName, this.options);
     return this.track(new ToolRecord(this, attributes, startTime, this.options.ids.generateSpanId()));
   }
 
@@ -171,7 +179,8 @@ class RecordedRun implements RunSpan {
       for (const child of [...this.open]) child.abandon(why);
     }
     const attributes = this.attributes;
-    setAgentEnd(attributes, outcome, this.options.captureContent);
+    setAgentEnd(attributes, outcome, this.options);
+    this.request?.runEnded(outcome);
     const status = outcome.error === undefined ? undefined : markError(attributes, errorTypeOf(outcome.error), outcome.error);
     const { context, parent, events, wall } = this;
     this.hand({ name: agentSpanName(this.agentName), kind: SpanKind.INTERNAL, context, parent, attributes, events, status, startTime: wall, endTime: this.now() });
@@ -204,7 +213,7 @@ class RecordedRun implements RunSpan {
 abstract class ChildSpan {
   protected readonly run: RecordedRun;
   protected readonly attributes: Attributes;
-  private readonly startTime: number;
+  protected readonly startTime: number;
   private status: SpanStatus | undefined;
   /** Set once the span is handed over; later calls are no-ops, as on an ended SDK span. */
   protected done = false;
@@ -257,15 +266,34 @@ abstract class ChildSpan {
 
 class ChatRecord extends ChildSpan implements ChatSpan {
   private events: RecordedEvent[] | undefined;
+  /** When the first chunk of a streamed answer arrived (epoch ms); undefined until then. */
+  private firstChunkAt: number | undefined;
 
   end(response: ModelResponse): void {
     if (this.done) return;
-    setChatEnd(this.attributes, response, this.run.options.captureContent);
+    setChatEnd(this.attributes, response, this.secondsToFirstChunk(), this.run.options);
     this.finish();
   }
 
   fail(error: unknown): void {
+    if (this.done) return;
+    const seconds = this.secondsToFirstChunk();
+    if (seconds !== undefined) setChatBrokenOff(this.attributes, seconds);
     this.failWith(errorTypeOf(error), error);
+  }
+
+  /** Closed by the run's end while still open: a stream it cut off is a generation that broke off too. */
+  override abandon(error: unknown): void {
+    this.fail(error);
+  }
+
+  firstChunk(): void {
+    if (this.done || this.firstChunkAt !== undefined) return;
+    this.firstChunkAt = this.run.now();
+  }
+
+  private secondsToFirstChunk(): number | undefined {
+    return this.firstChunkAt === undefined ? undefined : (this.firstChunkAt - this.startTime) / 1000;
   }
 
   event(name: string, attributes?: Readonly<Record<string, string | number | boolean>>): void {
@@ -308,7 +336,7 @@ class ToolRecord extends ChildSpan implements ToolSpan {
 
   end(result: string): void {
     if (this.done) return;
-    setToolEnd(this.attributes, result, this.run.options.captureContent);
+    setToolEnd(this.attributes, result, this.run.options);
     this.finish();
   }
 
@@ -351,7 +379,7 @@ class UnrecordedRun implements RunSpan {
   end(): void {}
 }
 
-const unrecordedChat: ChatSpan = { end() {}, fail() {}, event() {} };
+const unrecordedChat: ChatSpan = { end() {}, fail() {}, event() {}, firstChunk() {} };
 
 class UnrecordedTool implements ToolSpan {
   readonly traceparent: string;

@@ -43,13 +43,20 @@ export function buildSampler(settings: Pick<OtelSettings, "sampler" | "samplerRa
 }
 
 /**
- * The decision for a run's agent span, asked once when the run starts; every span of the run
- * follows it, as parent-based samplers make children do. A plain decision comes back as one
- * shared object, so in-flight runs do not each hold a copy.
+ * The decision for a run's agent span (or a request's SERVER span, `kind`), asked once when it
+ * starts; every span of the run follows it, as parent-based samplers make children do. A plain
+ * decision comes back as one shared object, so in-flight runs do not each hold a copy.
  */
-export function sampleRun(sampler: Sampler, traceId: string, parent: SpanContext | undefined, name: string, attributes: Attributes): SamplingResult {
+export function sampleRun(
+  sampler: Sampler,
+  traceId: string,
+  parent: SpanContext | undefined,
+  name: string,
+  attributes: Attributes,
+  kind: SpanKind = SpanKind.INTERNAL,
+): SamplingResult {
   const context: Context = parent === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, parent);
-  const result = sampler.shouldSample(context, traceId, name, SpanKind.INTERNAL, attributes, []);
+  const result = sampler.shouldSample(context, traceId, name, kind, attributes, []);
   return result.attributes === undefined && result.traceState === undefined ? (plainResults[result.decision] ?? result) : result;
 }
 

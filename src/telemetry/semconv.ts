@@ -13,15 +13,23 @@ export const ATTR_GEN_AI_OPERATION_NAME = "gen_ai.operation.name";
 export const ATTR_GEN_AI_PROVIDER_NAME = "gen_ai.provider.name";
 export const ATTR_GEN_AI_REQUEST_MODEL = "gen_ai.request.model";
 export const ATTR_GEN_AI_REQUEST_STREAM = "gen_ai.request.stream";
+/** `json` when the request sets an output format (structured output); unset otherwise. */
+export const ATTR_GEN_AI_OUTPUT_TYPE = "gen_ai.output.type";
 export const ATTR_GEN_AI_RESPONSE_ID = "gen_ai.response.id";
 export const ATTR_GEN_AI_RESPONSE_MODEL = "gen_ai.response.model";
 /** Raw provider values (`tool_calls`), one per choice; not the message schema's `tool_call`. */
 export const ATTR_GEN_AI_RESPONSE_FINISH_REASONS = "gen_ai.response.finish_reasons";
+/** Seconds from the request to the first chunk of a streamed answer. */
+export const ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK = "gen_ai.response.time_to_first_chunk";
+/** The finish reason of a generation that started and then failed. */
+export const FINISH_REASON_ERROR = "error";
 /** Includes cached tokens. */
 export const ATTR_GEN_AI_USAGE_INPUT_TOKENS = "gen_ai.usage.input_tokens";
 /** Includes reasoning tokens. */
 export const ATTR_GEN_AI_USAGE_OUTPUT_TOKENS = "gen_ai.usage.output_tokens";
 export const ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = "gen_ai.usage.cache_read.input_tokens";
+/** Input tokens written to the provider's prompt cache (genai repo: renamed from `cache_creation`). */
+export const ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS = "gen_ai.usage.cache_write.input_tokens";
 export const ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = "gen_ai.usage.reasoning.output_tokens";
 /** A real session id only; never a random id, the trace id or a hash. */
 export const ATTR_GEN_AI_CONVERSATION_ID = "gen_ai.conversation.id";
@@ -56,9 +64,51 @@ export const GEN_AI_OPERATION_CHAT = "chat";
 export const GEN_AI_OPERATION_INVOKE_AGENT = "invoke_agent";
 export const GEN_AI_OPERATION_EXECUTE_TOOL = "execute_tool";
 
-/** A run's cost (genai repo changelog 443, not yet released): the amount and its currency. */
-export const ATTR_GEN_AI_USAGE_COST_AMOUNT = "gen_ai.usage.cost.amount";
-export const ATTR_GEN_AI_USAGE_COST_CURRENCY = "gen_ai.usage.cost.currency";
+/**
+ * A run's cost in USD, under the name Langfuse reads into an observation's cost. (The genai repo's
+ * draft `gen_ai.usage.cost.amount`/`.currency` is not merged, and Langfuse files any other
+ * `gen_ai.usage.*` number as a token count.)
+ */
+export const ATTR_GEN_AI_USAGE_COST = "gen_ai.usage.cost";
+
+/** HTTP server spans (stable HTTP conventions). */
+export const ATTR_HTTP_REQUEST_METHOD = "http.request.method";
+export const ATTR_HTTP_ROUTE = "http.route";
+export const ATTR_HTTP_RESPONSE_STATUS_CODE = "http.response.status_code";
+export const ATTR_URL_PATH = "url.path";
+export const ATTR_URL_SCHEME = "url.scheme";
+export const ATTR_USER_AGENT_ORIGINAL = "user_agent.original";
+/** A session a span belongs to (general conventions); Langfuse and Phoenix group traces by it. */
+export const ATTR_SESSION_ID = "session.id";
+
+/**
+ * OpenInference attributes (Arize Phoenix's own conventions), sent with `[otel] openinference`:
+ * Phoenix fills its span input/output columns, trace list and sessions from these.
+ */
+export const ATTR_INPUT_VALUE = "input.value";
+export const ATTR_INPUT_MIME_TYPE = "input.mime_type";
+export const ATTR_OUTPUT_VALUE = "output.value";
+export const ATTR_OUTPUT_MIME_TYPE = "output.mime_type";
+export const ATTR_OPENINFERENCE_SPAN_KIND = "openinference.span.kind";
+export const MIME_TEXT = "text/plain";
+export const MIME_JSON = "application/json";
+
+/** skiff's own: which attributes of the span were cut to fit `[otel] max_attribute_bytes`. */
+export const ATTR_SKIFF_TRUNCATED_ATTRIBUTES = "skiff.truncated_attributes";
+
+/** Resource attributes naming the SDK the spans went through, and skiff as its distribution. */
+export const ATTR_TELEMETRY_SDK_NAME = "telemetry.sdk.name";
+export const ATTR_TELEMETRY_SDK_LANGUAGE = "telemetry.sdk.language";
+export const ATTR_TELEMETRY_SDK_VERSION = "telemetry.sdk.version";
+export const ATTR_TELEMETRY_DISTRO_NAME = "telemetry.distro.name";
+export const ATTR_TELEMETRY_DISTRO_VERSION = "telemetry.distro.version";
+
+/**
+ * The schema of the resource and the spans: semantic conventions 1.41, the last release of the
+ * main repository that holds the GenAI conventions (Phoenix's GenAI converter is built on it too).
+ * `gen_ai.usage.cache_write.input_tokens` comes from the genai repository after it.
+ */
+export const SCHEMA_URL = "https://opentelemetry.io/schemas/1.41.0";
 
 /** skiff's own: the agent span's event when a run continues an earlier attempt (durable runs). */
 export const EVENT_SKIFF_RUN_RESUMED = "skiff.run.resumed";
@@ -66,6 +116,8 @@ export const EVENT_SKIFF_RUN_RESUMED = "skiff.run.resumed";
 export const ATTR_SKIFF_RUN_ATTEMPT = "skiff.run.attempt";
 /** On that event: the replica that resumed the run. */
 export const ATTR_SKIFF_REPLICA = "skiff.replica";
+/** The name of the API key a served run was started with (never the key itself). */
+export const ATTR_SKIFF_KEY_NAME = "skiff.key.name";
 
 /** The fallback `error.type` when nothing more specific is known. */
 export const ERROR_TYPE_OTHER = "_OTHER";

@@ -24,6 +24,8 @@ export interface RunSpanInfo {
   readonly traceId?: string;
   /** Set when this run continues an earlier attempt: the agent span gets a `skiff.run.resumed` event. */
   readonly resumed?: { readonly attempt: number; readonly replica: string };
+  /** The name of the API key (`[[server.keys]]`) the run was started with, never the key: `skiff.key.name`. */
+  readonly keyName?: string;
   /** The messages the run starts from (recorded only when content capture is on). */
   readonly input: readonly Message[];
   readonly tools: readonly ToolSpec[];
@@ -51,6 +53,8 @@ export interface ChatSpanInfo {
   readonly serverAddress?: string;
   readonly serverPort?: number;
   readonly stream: boolean;
+  /** `json` when the request asks for structured output (`response_format`), for `gen_ai.output.type`. */
+  readonly outputType?: string;
   /** 1 for the first attempt, 2 for the first retry, … */
   readonly attempt: number;
   readonly messages: readonly Message[];
@@ -63,6 +67,12 @@ export interface ChatSpan {
   fail(error: unknown): void;
   /** A point in time inside the call, e.g. a retry wait. */
   event(name: string, attributes?: Readonly<Record<string, string | number | boolean>>): void;
+  /**
+   * The first chunk of a streamed answer arrived: the span records the time to it, and a failure
+   * after it is a generation that started and broke off (finish reason `error`). Later calls are
+   * ignored. Optional: spans that record no timing leave it out.
+   */
+  firstChunk?(): void;
 }
 
 /** What is known when a tool call starts. */
@@ -92,12 +102,43 @@ export interface RunSpan extends ChatSpanFactory {
   end(outcome: RunSpanOutcome): void;
 }
 
+/** What is known when the HTTP service starts handling a request that runs the agent. */
+export interface RequestSpanInfo {
+  /** `POST`. */
+  readonly method: string;
+  /** The route pattern, e.g. `/v1/runs`. */
+  readonly route: string;
+  /** The request path as received. */
+  readonly path: string;
+  /** `http` or `https`, when known. */
+  readonly scheme?: string;
+  /** Host and port the client addressed (the Host header), when it sent one. */
+  readonly serverAddress?: string;
+  readonly serverPort?: number;
+  readonly userAgent?: string;
+  /** The caller's W3C traceparent, so the request span joins the caller's trace. */
+  readonly traceparent?: string;
+}
+
+/** One HTTP request in flight; the run it starts is its child. Ended once. */
+export interface RequestSpan {
+  /** W3C traceparent naming this span, to start the run under; undefined when not traced. */
+  readonly traceparent: string | undefined;
+  /** The request is answered (for a stream: the stream ended) with `status`. */
+  end(status: number): void;
+}
+
 /** The tracing port the loop receives; `noopTracer` when telemetry is off. */
 export interface Tracer {
   startRun(info: RunSpanInfo): RunSpan;
+  /**
+   * Opens the span of an HTTP request that runs the agent (a SERVER span). Optional: tracers
+   * that record no requests (the /metrics one) leave it out, and the service then opens none.
+   */
+  startRequest?(info: RequestSpanInfo): RequestSpan;
 }
 
-const noopChatSpan: ChatSpan = { end() {}, fail() {}, event() {} };
+const noopChatSpan: ChatSpan = { end() {}, fail() {}, event() {}, firstChunk() {} };
 const noopToolSpan: ToolSpan = { traceparent: undefined, end() {}, fail() {} };
 const noopRunSpan: RunSpan = {
   traceId: undefined,
@@ -106,14 +147,19 @@ const noopRunSpan: RunSpan = {
   end() {},
 };
 
-/** A tracer that records nothing: the default when telemetry is off. */
+/** A tracer that records nothing: the default when telemetry is off (no `startRequest`: no request spans). */
 export const noopTracer: Tracer = { startRun: () => noopRunSpan };
 
 /** Fans every call out to several tracers (e.g. OTLP export and the `--trace` tree at once). */
 export function combineTracers(tracers: readonly Tracer[]): Tracer {
   if (tracers.length === 0) return noopTracer;
   // Pairs, left to right, so calls reach the tracers in their order.
-  return tracers.reduce((first, second) => ({ startRun: (info) => new RunPair(first.startRun(info), second.startRun(info)) }));
+  return tracers.reduce((first, second) => {
+    const pair: Tracer = { startRun: (info) => new RunPair(first.startRun(info), second.startRun(info)) };
+    // Only one of skiff's tracers records requests (the OpenTelemetry one): the first that does is the pair's.
+    const requests = first.startRequest ? first : second.startRequest ? second : undefined;
+    return requests?.startRequest ? { ...pair, startRequest: (info) => requests.startRequest!(info) } : pair;
+  });
 }
 
 // Classes rather than closures and arrays: an in-flight run holds these for its whole life.
@@ -165,6 +211,11 @@ class ChatPair implements ChatSpan {
   event(name: string, attributes?: Readonly<Record<string, string | number | boolean>>): void {
     this.first.event(name, attributes);
     this.second.event(name, attributes);
+  }
+
+  firstChunk(): void {
+    this.first.firstChunk?.();
+    this.second.firstChunk?.();
   }
 }
 

@@ -34,7 +34,9 @@ export interface ReceivedSpan {
   /** OTLP StatusCode: 0 UNSET, 1 OK, 2 ERROR. */
   readonly status: { readonly code: number; readonly message: string };
   readonly resource: Readonly<Record<string, AttributeValue>>;
-  readonly scope: { readonly name: string; readonly version: string };
+  /** The schema URL of the resource ("" when none was sent). */
+  readonly resourceSchemaUrl: string;
+  readonly scope: { readonly name: string; readonly version: string; readonly schemaUrl: string };
 }
 
 /** One export request as received. */
@@ -145,7 +147,8 @@ interface DecodedSpan {
 interface DecodedRequest {
   resourceSpans?: {
     resource?: { attributes?: DecodedKeyValue[] };
-    scopeSpans?: { scope?: { name?: string; version?: string }; spans?: DecodedSpan[] }[];
+    schemaUrl?: string;
+    scopeSpans?: { scope?: { name?: string; version?: string }; schemaUrl?: string; spans?: DecodedSpan[] }[];
   }[];
 }
 
@@ -157,8 +160,9 @@ export function decodeSpans(body: Uint8Array): ReceivedSpan[] {
   const out: ReceivedSpan[] = [];
   for (const resourceSpans of decoded.resourceSpans ?? []) {
     const resource = attributesOf(resourceSpans.resource?.attributes);
+    const resourceSchemaUrl = resourceSpans.schemaUrl ?? "";
     for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
-      const scope = { name: scopeSpans.scope?.name ?? "", version: scopeSpans.scope?.version ?? "" };
+      const scope = { name: scopeSpans.scope?.name ?? "", version: scopeSpans.scope?.version ?? "", schemaUrl: scopeSpans.schemaUrl ?? "" };
       for (const span of scopeSpans.spans ?? []) {
         out.push({
           traceId: hex(span.traceId),
@@ -171,6 +175,7 @@ export function decodeSpans(body: Uint8Array): ReceivedSpan[] {
           attributes: attributesOf(span.attributes),
           status: { code: span.status?.code ?? 0, message: span.status?.message ?? "" },
           resource,
+          resourceSchemaUrl,
           scope,
         });
       }

@@ -20,6 +20,7 @@ import { startOtel } from "../../src/telemetry/otel-setup.ts";
 import type { OtelSettings } from "../../src/telemetry/otel-settings.ts";
 import { defineTool } from "../../src/tools/define-tool.ts";
 import { type Tool, ToolFailure } from "../../src/tools/tool.ts";
+import type { Tracer } from "../../src/telemetry/tracer.ts";
 import { defaultSpanLimits, type SpanLimits } from "../../src/telemetry/span-limits.ts";
 import { captureOtlp, type DecodedSpan, decodeRequest } from "./otlp-decode.ts";
 
@@ -49,6 +50,8 @@ class ScriptedClock {
 /** One scripted model reply; `events` are recorded on its chat span between start and end. */
 interface Reply {
   readonly tick: number;
+  /** Streams only: ms after the start when the first chunk arrives (then the rest of `tick`). */
+  readonly firstChunk?: number;
   readonly toolCalls?: readonly ToolCall[];
   readonly text?: string;
   readonly fail?: ModelError;
@@ -77,7 +80,11 @@ function clockModel(clock: ScriptedClock, script: readonly Reply[], options: { s
         clock.tick(0.5);
         span?.event(event.name, event.attributes);
       }
-      clock.tick(reply.tick);
+      if (reply.firstChunk !== undefined) {
+        clock.tick(reply.firstChunk);
+        span?.firstChunk?.();
+      }
+      clock.tick(reply.tick - (reply.firstChunk ?? 0));
       if (reply.fail) {
         span?.fail(reply.fail);
         throw reply.fail;
@@ -160,19 +167,63 @@ const question: Message[] = [
 /** One scenario: settings, and the runs to make with a clock, tools and a run function. */
 interface Scenario {
   readonly settings?: Partial<OtelSettings>;
+  /** The configured system prompt (else none: every system message is conversation). */
+  readonly systemPrompt?: string;
   readonly runs: (context: {
     clock: ScriptedClock;
     tools: Tool[];
     run: (model: Model, extra?: Partial<RunOptions>) => Promise<void>;
     controller: AbortController;
+    tracer: Tracer;
   }) => Promise<void>;
+}
+
+/** A `skiff serve` request span around one run, as the server opens it (server/request-span.ts). */
+async function underRequest(context: { clock: ScriptedClock; tracer: Tracer; run: (model: Model, extra?: Partial<RunOptions>) => Promise<void> }, model: Model, caller?: string) {
+  const site = { scheme: "http", serverAddress: "127.0.0.1", serverPort: 8080, userAgent: "scenario/1" };
+  const request = context.tracer.startRequest!({ method: "POST", route: "/v1/runs", path: "/v1/runs", ...site, ...(caller ? { traceparent: caller } : {}) });
+  context.clock.tick(0.25);
+  await context.run(model, { traceparent: request.traceparent!, conversationId: "session-9" });
+  context.clock.tick(0.5);
+  request.end(200);
 }
 
 const scenarios: Record<string, Scenario> = {
   "tools in parallel": { runs: ({ clock, run }) => run(clockModel(clock, [toolStep, answer], { server: true })) },
   "content capture": {
     settings: { captureContent: true },
-    runs: ({ clock, run }) => run(clockModel(clock, [toolStep, answer], { stream: true }), { conversationId: "session-7" }),
+    systemPrompt: "You add.",
+    runs: ({ clock, run }) => run(clockModel(clock, [{ ...toolStep, firstChunk: 1.5 }, { ...answer, firstChunk: 0.75 }], { stream: true }), { conversationId: "session-7" }),
+  },
+  "client system message": {
+    settings: { captureContent: true },
+    systemPrompt: "You add.",
+    runs: ({ clock, run }) =>
+      run(clockModel(clock, [answer]), { messages: [question[0]!, { role: "system", content: "Answer briefly." }, question[1]!] }),
+  },
+  openinference: {
+    settings: { captureContent: true, openInference: true },
+    systemPrompt: "You add.",
+    runs: ({ clock, run }) => run(clockModel(clock, [toolStep, answer]), { conversationId: "session-8" }),
+  },
+  "max attribute bytes": {
+    settings: { captureContent: true, openInference: true, maxAttributeBytes: 256 },
+    runs: ({ clock, run }) =>
+      run(clockModel(clock, [{ tick: 2, toolCalls: [call("c1", "echo", { text: "é".repeat(300) })] }, { tick: 1, text: "a".repeat(400) }]), {
+        messages: [{ role: "user", content: `${"long question ".repeat(40)}?` }],
+      }),
+  },
+  "stream broken off": {
+    runs: ({ clock, run }) =>
+      run(
+        clockModel(clock, [{ tick: 4, firstChunk: 1, fail: new ModelError("the stream broke off", { retryable: false, code: "model_stream_cut" }) }], {
+          stream: true,
+        }),
+      ),
+  },
+  "request span": { settings: { captureContent: true }, runs: (context) => underRequest(context, clockModel(context.clock, [toolStep, answer])) },
+  "request span under a caller": {
+    runs: (context) => underRequest(context, clockModel(context.clock, [answer]), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
   },
   "tool errors": {
     runs: ({ clock, run }) =>
@@ -188,13 +239,14 @@ const scenarios: Record<string, Scenario> = {
   },
   "retry events, usage details and cost": {
     settings: { captureContent: true },
+    systemPrompt: "You add.",
     runs: ({ clock, run }) =>
       run(
         clockModel(clock, [
           {
             tick: 5,
             text: "done",
-            usage: { cachedInputTokens: 12, reasoningTokens: 3 },
+            usage: { cachedInputTokens: 12, cacheWriteInputTokens: 5, reasoningTokens: 3 },
             events: [{ name: "retry", attributes: { attempt: 1, wait_ms: 250, reason: "model_http_429" } }, { name: "bare" }],
           },
         ]),
@@ -248,13 +300,21 @@ export async function runScenario(name: string, options: { readonly spanLimits?:
     sampler: "parentbased_always_on",
     samplerRatio: 1,
     captureContent: false,
+    openInference: false,
+    maxAttributeBytes: 0,
     maxQueueSize: 2048,
     maxExportBatchSize: 512,
     flushTimeoutMs: 5_000,
     exportTimeoutMs: 5_000,
     ...scenario.settings,
   };
-  const otel = startOtel({ settings, warn: () => {}, treeWriter: (text) => void (tree += text), spanLimits: options.spanLimits ?? defaultSpanLimits });
+  const otel = startOtel({
+    settings,
+    warn: () => {},
+    treeWriter: (text) => void (tree += text),
+    spanLimits: options.spanLimits ?? defaultSpanLimits,
+    ...(scenario.systemPrompt === undefined ? {} : { systemPrompt: scenario.systemPrompt }),
+  });
   const clock = new ScriptedClock();
   const traceparents: (string | undefined)[] = [];
   const traceIds: string[] = [];
@@ -269,6 +329,7 @@ export async function runScenario(name: string, options: { readonly spanLimits?:
       clock,
       tools,
       controller,
+      tracer: otel.tracer,
       run: async (model, extra = {}) => {
         try {
           const result = await runAgent({ model, tools, messages: question, limits: { maxSteps: 4, toolTimeoutMs: 60_000, toolOutputLimit: 65_536 }, tracer: otel.tracer, ...extra });

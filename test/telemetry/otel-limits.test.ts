@@ -9,6 +9,7 @@ import { ROOT_CONTEXT, type SpanContext, SpanKind, SpanStatusCode, trace, TraceF
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { ExportedSpan } from "../../src/telemetry/exported-span.ts";
+import { TRUNCATION_MARKER } from "../../src/telemetry/json-fit.ts";
 import { defaultSpanLimits, type SpanLimits, spanLimitsFromEnv } from "../../src/telemetry/span-limits.ts";
 import { pinned, runScenario } from "./export-scenarios.ts";
 import { demoRun, setup, shutDownAfterEach } from "./otel-kit.ts";
@@ -18,6 +19,9 @@ import type { DecodedSpan } from "./otlp-decode.ts";
 async function exported(scenario: string, limits: Partial<SpanLimits> = {}): Promise<DecodedSpan[]> {
   return [...pinned(await runScenario(scenario, { spanLimits: { ...defaultSpanLimits, ...limits } })).spans];
 }
+
+/** The attributes that hold JSON content. */
+const contentKeys = ["gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.system_instructions", "gen_ai.tool.definitions", "gen_ai.tool.call.arguments", "gen_ai.tool.call.result"];
 
 shutDownAfterEach();
 
@@ -35,8 +39,8 @@ describe("span limits on the OTLP export", () => {
   });
 
   it("cuts string values, and each string of an array, to OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT characters", async () => {
-    const full = await exported("content capture");
-    const limited = await exported("content capture", { attributeValueLengthLimit: 9 });
+    const full = await exported("tools in parallel");
+    const limited = await exported("tools in parallel", { attributeValueLengthLimit: 9 });
     let cut = 0;
     for (const [index, span] of limited.entries()) {
       expect(span.droppedAttributesCount).toBe(0);
@@ -46,9 +50,30 @@ describe("span limits on the OTLP export", () => {
         expect(span.attributes[key]).toEqual(expected);
       }
     }
-    // Content JSON, names and finish reasons (`tool_calls` is in an array) were all cut.
-    expect(cut).toBeGreaterThan(20);
+    // Operation names, tool names and finish reasons (`tool_calls` is in an array) were cut.
+    expect(cut).toBeGreaterThan(5);
     expect(limited.find((span) => span.name === "chat m1")!.attributes["gen_ai.response.finish_reasons"]).toEqual(["tool_call"]);
+  });
+
+  it("fits content attributes within the length limit as valid JSON, and names them, instead of cutting them blindly", async () => {
+    const limited = await exported("content capture", { attributeValueLengthLimit: 96 });
+    const full = await exported("content capture");
+    let fitted = 0;
+    for (const [index, span] of limited.entries()) {
+      for (const key of contentKeys) {
+        const value = span.attributes[key];
+        if (value === undefined) continue;
+        expect(typeof value).toBe("string");
+        expect(Buffer.byteLength(String(value))).toBeLessThanOrEqual(96);
+        expect(() => JSON.parse(String(value))).not.toThrow();
+        const cut = value !== full[index]!.attributes[key];
+        // Every value that changed is named; strings cut inside it end with the marker.
+        expect(((span.attributes["skiff.truncated_attributes"] ?? []) as string[]).includes(key)).toBe(cut);
+        if (cut) fitted++;
+      }
+    }
+    expect(fitted).toBeGreaterThan(3);
+    expect(JSON.stringify(limited)).toContain(TRUNCATION_MARKER);
   });
 
   it("keeps the newest OTEL_SPAN_EVENT_COUNT_LIMIT events and counts the older ones as dropped", async () => {

@@ -9,6 +9,8 @@ export function testOtelSettings(overrides: Partial<OtelSettings> = {}): OtelSet
     sampler: "parentbased_always_on",
     samplerRatio: 1,
     captureContent: false,
+    openInference: false,
+    maxAttributeBytes: 0,
     maxQueueSize: 2048,
     maxExportBatchSize: 512,
     flushTimeoutMs: 1_000,

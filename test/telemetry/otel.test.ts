@@ -120,12 +120,13 @@ describe("createOtelTracer (demo model, in-memory exporter)", () => {
     const model = scriptedModel([{ text: "done", usage: { inputTokens: 1_000_000, outputTokens: 0 } }]);
     await runAgent({ model, tools: [], messages: [{ role: "user", content: "hi" }], limits, tracer, price: () => 0.4 });
     const agent = only(memory.getFinishedSpans().filter((span) => span.name.startsWith("invoke_agent")));
-    expect(agent.attributes["gen_ai.usage.cost.amount"]).toBe(0.4);
-    expect(agent.attributes["gen_ai.usage.cost.currency"]).toBe("USD");
+    // The name Langfuse reads; not the unmerged draft's `gen_ai.usage.cost.amount`, which Langfuse would file as a token count.
+    expect(agent.attributes["gen_ai.usage.cost"]).toBe(0.4);
+    expect(agent.attributes["gen_ai.usage.cost.amount"]).toBeUndefined();
     const unpriced = setup();
     await runAgent({ model: scriptedModel([{ text: "done" }]), tools: [], messages: [{ role: "user", content: "hi" }], limits, tracer: unpriced.tracer });
     const plain = only(unpriced.memory.getFinishedSpans().filter((span) => span.name.startsWith("invoke_agent")));
-    expect(plain.attributes["gen_ai.usage.cost.amount"]).toBeUndefined();
+    expect(plain.attributes["gen_ai.usage.cost"]).toBeUndefined();
   });
 
   it("marks a failing tool's span ERROR with error.type and leaves the run's spans UNSET", async () => {
@@ -228,7 +229,7 @@ describe("createOtelTracer (demo model, in-memory exporter)", () => {
     await demoRun(off.tracer);
     for (const span of off.memory.getFinishedSpans()) for (const key of contentKeys) expect(span.attributes[key]).toBeUndefined();
 
-    const { memory, tracer } = setup({ captureContent: true });
+    const { memory, tracer } = setup({ captureContent: true }, undefined, { systemPrompt: system });
     const result = await demoRun(tracer);
     const spans = memory.getFinishedSpans();
     const agent = only(byName(spans, "invoke_agent skiff"));
@@ -237,9 +238,8 @@ describe("createOtelTracer (demo model, in-memory exporter)", () => {
 
     expect(json(agent, "gen_ai.system_instructions")).toEqual([{ type: "text", content: system }]);
     expect(json(agent, "gen_ai.input.messages")).toEqual([{ role: "user", parts: [{ type: "text", content: question }] }]);
-    expect(json(agent, "gen_ai.output.messages")).toEqual([
-      { role: "assistant", parts: [{ type: "text", content: result.output }], finish_reason: "stop" },
-    ]);
+    // No finish_reason inside the messages (deprecated): it is gen_ai.response.finish_reasons.
+    expect(json(agent, "gen_ai.output.messages")).toEqual([{ role: "assistant", parts: [{ type: "text", content: result.output }] }]);
     const definitions = json(agent, "gen_ai.tool.definitions") as { type: string; name: string; parameters: unknown }[];
     expect(definitions.map((d) => [d.type, d.name])).toEqual([
       ["function", "time"],
@@ -248,9 +248,9 @@ describe("createOtelTracer (demo model, in-memory exporter)", () => {
     expect(definitions[0]!.parameters).toEqual(timeTool.parameters);
 
     // The first chat answers with tool_call parts; their ids are the tool spans' call ids.
-    const output1 = json(chat1!, "gen_ai.output.messages") as { role: string; parts: { type: string; id: string; name: string; arguments: unknown }[]; finish_reason: string }[];
+    const output1 = json(chat1!, "gen_ai.output.messages") as { role: string; parts: { type: string; id: string; name: string; arguments: unknown }[]; finish_reason?: string }[];
     expect(output1).toHaveLength(1);
-    expect(output1[0]!.finish_reason).toBe("tool_call");
+    expect(output1[0]!.finish_reason).toBeUndefined();
     expect(chat1!.attributes["gen_ai.response.finish_reasons"]).toEqual(["tool_calls"]);
     const callParts = output1[0]!.parts;
     expect(callParts.every((part) => part.type === "tool_call")).toBe(true);
@@ -271,9 +271,27 @@ describe("createOtelTracer (demo model, in-memory exporter)", () => {
     expect(responses.every((part) => part.type === "tool_call_response" && typeof part.response === "string")).toBe(true);
     expect(responses.map((part) => part.id).sort()).toEqual(callParts.map((part) => part.id).sort());
     expect(json(chat2!, "gen_ai.system_instructions")).toEqual([{ type: "text", content: system }]);
-    expect(json(chat2!, "gen_ai.output.messages")).toEqual([
-      { role: "assistant", parts: [{ type: "text", content: result.output }], finish_reason: "stop" },
-    ]);
+    expect(json(chat2!, "gen_ai.output.messages")).toEqual([{ role: "assistant", parts: [{ type: "text", content: result.output }] }]);
+  });
+
+  it("records gen_ai.output.type when a request asks for structured output, and nothing otherwise", async () => {
+    const { memory, tracer } = setup();
+    const answers = [true, false];
+    const model: Model = {
+      name: "m",
+      provider: "openai",
+      async complete(request) {
+        const structured = answers.shift()!;
+        const info = { model: "m", provider: "openai", stream: false, attempt: 1, messages: request.messages, tools: request.tools };
+        const response = { message: { role: "assistant" as const, content: "{}" }, usage: { inputTokens: 1, outputTokens: 1, cachedInputTokens: 0, reasoningTokens: 0 }, finishReason: "stop" as const, id: undefined, model: "m", provider: "openai" };
+        request.spans?.startChat(structured ? { ...info, outputType: "json" } : info).end(response);
+        return response;
+      },
+    };
+    for (let run = 0; run < 2; run++) await runAgent({ model, tools: [], messages: [{ role: "user", content: "hi" }], limits, tracer });
+    // In the order they ended (the runs were one after the other), not by start: each run anchors its clock anew.
+    const chats = memory.getFinishedSpans().filter((span) => span.name === "chat m");
+    expect(chats.map((chat) => chat.attributes["gen_ai.output.type"])).toEqual(["json", undefined]);
   });
 
   it("records no result for a failed tool call even with capture on", async () => {

@@ -23,7 +23,8 @@ export interface DecodedEvent {
 /** One exported span, every field. */
 export interface DecodedSpan {
   readonly resource: Readonly<Record<string, Value>>;
-  readonly scope: { readonly name: string; readonly version: string };
+  readonly resourceSchemaUrl: string;
+  readonly scope: { readonly name: string; readonly version: string; readonly schemaUrl: string };
   readonly traceId: string;
   readonly spanId: string;
   readonly parentSpanId: string;
@@ -72,7 +73,11 @@ interface RawSpan {
   status?: { code?: number; message?: string };
 }
 interface RawRequest {
-  resourceSpans?: { resource?: { attributes?: RawKeyValue[] }; scopeSpans?: { scope?: { name?: string; version?: string }; spans?: RawSpan[] }[] }[];
+  resourceSpans?: {
+    resource?: { attributes?: RawKeyValue[] };
+    schemaUrl?: string;
+    scopeSpans?: { scope?: { name?: string; version?: string }; schemaUrl?: string; spans?: RawSpan[] }[];
+  }[];
 }
 
 /** Every span of one request body, in the order they were sent. */
@@ -81,11 +86,13 @@ export function decodeRequest(body: Uint8Array): DecodedSpan[] {
   const out: DecodedSpan[] = [];
   for (const resourceSpans of raw.resourceSpans ?? []) {
     const resource = attributes(resourceSpans.resource?.attributes);
+    const resourceSchemaUrl = resourceSpans.schemaUrl ?? "";
     for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
-      const scope = { name: scopeSpans.scope?.name ?? "", version: scopeSpans.scope?.version ?? "" };
+      const scope = { name: scopeSpans.scope?.name ?? "", version: scopeSpans.scope?.version ?? "", schemaUrl: scopeSpans.schemaUrl ?? "" };
       for (const span of scopeSpans.spans ?? []) {
         out.push({
           resource,
+          resourceSchemaUrl,
           scope,
           traceId: hex(span.traceId),
           spanId: hex(span.spanId),

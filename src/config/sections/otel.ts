@@ -1,5 +1,24 @@
 import { z } from "zod";
+import { parseSize } from "../../util/duration.ts";
 import { duration, field } from "../field.ts";
+
+/** Below this not even one message with its structure fits, so every content attribute would be a bare marker. */
+const minAttributeBytes = 256;
+
+/** `max_attribute_bytes`: a size ("2KiB") or a number of bytes; 0 or at least minAttributeBytes. */
+const attributeBytes = z.union([z.number(), z.string()]).transform((input, ctx) => {
+  const bytes = typeof input === "number" ? input : parseSize(input);
+  const shown = typeof input === "number" ? String(input) : `"${input}"`;
+  if (bytes === undefined || !Number.isInteger(bytes) || bytes < 0) {
+    ctx.addIssue({ code: "custom", message: `expected a size like "2KiB" or a whole number of bytes, got ${shown}` });
+    return z.NEVER;
+  }
+  if (bytes !== 0 && bytes < minAttributeBytes) {
+    ctx.addIssue({ code: "custom", message: `expected 0 (no limit) or at least ${minAttributeBytes} bytes, got ${shown}` });
+    return z.NEVER;
+  }
+  return bytes;
+});
 
 /** `[otel]`: OpenTelemetry export. OTEL_* standard variables map onto these keys. */
 export const otelSection = z
@@ -54,6 +73,17 @@ export const otelSection = z
       kind: "boolean",
       flag: "trace-content",
       help: "Record prompts, answers and tool arguments/results on spans (off by default)",
+    }),
+    openinference: field(z.boolean().default(false), {
+      kind: "boolean",
+      flag: "otel-openinference",
+      help: "Also send the OpenInference attributes Arize Phoenix reads (input.value, output.value); off by default because Langfuse prefers them to the GenAI messages",
+    }),
+    max_attribute_bytes: field(attributeBytes.prefault(0), {
+      kind: "size",
+      placeholder: "SIZE",
+      flag: "otel-max-attribute-bytes",
+      help: 'Longest content attribute, cut so it stays valid JSON with a "…[truncated]" marker (e.g. "2KiB" for Tempo\'s default); 0: no limit',
     }),
     disabled: field(z.boolean().default(false), {
       kind: "boolean",
