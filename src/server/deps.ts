@@ -1,9 +1,11 @@
-import type { PriceFunction, RunLimits } from "../agent/index.ts";
+import type { OutputSchema, PriceFunction, RunLimits } from "../agent/index.ts";
+import type { ApiKeyEntry } from "../config/sections/api-keys.ts";
 import type { Model } from "../model/model.ts";
 import type { RunStore } from "../runs/run-store.ts";
 import type { SessionStore } from "../sessions/index.ts";
 import type { Tracer } from "../telemetry/tracer.ts";
 import type { Tool } from "../tools/tool.ts";
+import type { KeyUsageStore } from "../usage/usage-store.ts";
 import type { Logger } from "./logger.ts";
 import type { ServerMetrics } from "./metrics.ts";
 import type { RunTracker } from "./run-tracker.ts";
@@ -24,8 +26,16 @@ export interface AppDeps {
   /** The configured limits; a request may lower max_steps and choose its timeout up to maxTimeoutMs. */
   readonly limits: RunLimits;
   readonly settings: ServerSettings;
+  /** Serve the web console at /ui/ (server.ui); default true. */
+  readonly ui?: boolean;
   /** Bearer token required on /v1/ routes; none means open (loopback only, checked at start). */
   readonly authToken?: string;
+  /** Client keys (`[[server.keys]]`), each with its limits and tools; with keys, /v1/ routes need a credential. */
+  readonly apiKeys?: readonly ApiKeyEntry[];
+  /** Where keys' counters live (default: in memory, per process). */
+  readonly usageStore?: KeyUsageStore;
+  /** Structured output: the configured schema for runs that name none (`output_schema`), and `output_schema_retries`. */
+  readonly outputSchema?: { readonly default?: OutputSchema; readonly retries: number };
   /** The configured system prompt, put before every conversation ("" for none). */
   readonly system?: string;
   readonly tracer?: Tracer;

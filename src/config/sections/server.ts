@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { duration, field, optionalDuration, size } from "../field.ts";
+import { apiKeyList } from "./api-keys.ts";
 
 const serve = ["serve", "systemd"] as const;
 
@@ -20,6 +21,13 @@ export const serverSection = z
       secret: true,
       commands: serve,
       help: "File holding the bearer token required on /v1/ routes (or SKIFF_AUTH_TOKEN)",
+    }),
+    keys: field(apiKeyList, {
+      kind: "string",
+      flag: false,
+      env: false,
+      commands: serve,
+      help: "API keys ([[server.keys]]): name, hash, limits and tools per client; see docs/keys.md",
     }),
     max_concurrent: field(z.number().int().min(1).default(10_000), {
       kind: "int",
@@ -62,6 +70,12 @@ export const serverSection = z
       commands: ["systemd"],
       help: "WatchdogSec= of the unit `skiff systemd` prints: systemd restarts skiff when its event loop sends no ping for this long",
       zero: "no watchdog",
+    }),
+    ui: field(z.boolean().default(true), {
+      kind: "boolean",
+      flag: "ui",
+      commands: serve,
+      help: "Serve the web console at /ui/ (docs/console.md); --no-ui turns it off",
     }),
     sessions: field(z.string().min(1).optional(), {
       kind: "string",
