@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "./cli/argv.ts";
 import { type CommandContext, commandHelp, commands, findCommand, flagsOf, mainHelp, switchOn } from "./cli/commands.ts";
 import { describeError, ExitCode, exitCodeFor } from "./cli/exit-codes.ts";
+import { notStartedDocument } from "./cli/not-started.ts";
 import type { Terminal } from "./cli/io.ts";
 import { type LoadedConfig, loadConfig, type SecretSources } from "./config/index.ts";
 import { ConfigError, UsageError } from "./errors.ts";
@@ -38,7 +39,16 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const command = findCommand(name === "--version" ? "version" : name);
   if (!command) throw new UsageError(`unknown command "${name}"; commands are ${commands.map((c) => c.name).join(", ")} (see skiff --help)`);
-  const { positionals, flags } = parseArgs(rest, flagsOf(command), command.name);
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs(rest, flagsOf(command), command.name);
+  } catch (error) {
+    // `ask --json` promises one document on stdout whatever happens, a bad flag included.
+    const output = command.documentOutput?.(rest);
+    if (output !== undefined) terminal.out(notStartedDocument(error, output));
+    throw error;
+  }
+  const { positionals, flags } = parsed;
   if (switchOn({ flags }, "help")) {
     terminal.out(commandHelp(command));
     return ExitCode.ok;

@@ -4,9 +4,13 @@
  * address, token and session store; the tools; the model's keys; the telemetry settings), so a
  * config it passes is one they start with.
  */
+import { resolve } from "node:path";
+import { loadOutputSchemaFile } from "./cli/output-schema-file.ts";
 import type { Config, SecretSources } from "./config/index.ts";
 import { ConfigError, type Issue } from "./errors.ts";
+import { keyConfigIssues } from "./server/key-checks.ts";
 import { serveStartup } from "./server/serve-startup.ts";
+import { mcpToolPrefix } from "./tools/mcp/tool-names.ts";
 import { resolveOtelSettings } from "./telemetry/otel-settings.ts";
 import { buildModel, buildTools } from "./wire.ts";
 
@@ -34,8 +38,16 @@ export async function checkStartup(config: Config, context: StartupContext): Pro
     }
   };
   await check(() => serveStartup(config, secrets, cwd));
-  await check(async () => (await buildTools(config, secrets, "check")).close());
+  await check(async () => {
+    const tools = await buildTools(config, secrets, "check");
+    await tools.close();
+    // Keys' tools against the tools known without starting MCP servers (any tool of theirs may exist).
+    const keyIssues = keyConfigIssues(config, { names: tools.tools.map((tool) => tool.name), unlisted: config.mcp.map((entry) => mcpToolPrefix(entry.name)) });
+    if (keyIssues.length > 0) throw new ConfigError(keyIssues);
+  });
   await check(() => buildModel(config, secrets));
   await check(() => resolveOtelSettings(config.otel, secrets));
+  const schemaFile = config.output_schema;
+  if (schemaFile !== undefined) await check(() => loadOutputSchemaFile(resolve(cwd, schemaFile), config.output_schema_retries, undefined));
   if (issues.length > 0) throw new ConfigError(issues);
 }

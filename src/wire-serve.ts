@@ -5,10 +5,13 @@
  */
 import { bunListenBacklog } from "./platform/listen-backlog.ts";
 import { approvalPolicy } from "./agent/approval.ts";
+import { loadOutputSchemaFile } from "./cli/output-schema-file.ts";
 import { runSettings } from "./cli/run-limits.ts";
 import type { Config, SecretSources } from "./config/index.ts";
 import { ConfigError } from "./errors.ts";
 import { createApp } from "./server/app.ts";
+import { keyConfigIssues } from "./server/key-checks.ts";
+import { keyReloader } from "./server/reload-keys.ts";
 import { createLogger, type Logger } from "./server/logger.ts";
 import { errorCodeOf } from "./server/run-errors.ts";
 import { startGcPacer } from "./platform/gc-pacer.ts";
@@ -25,6 +28,9 @@ import { boundRunStore } from "./runs/bounded-run-store.ts";
 import { openRunStore } from "./runs/open-run-store.ts";
 import type { RunStore } from "./runs/run-store.ts";
 import { buildRuntime, missingApiKeys, type Runtime } from "./wire.ts";
+import { boundUsageStore } from "./usage/bounded-usage-store.ts";
+import { openUsageStore } from "./usage/open-usage-store.ts";
+import type { KeyUsageStore } from "./usage/usage-store.ts";
 
 export interface ServeCommandOptions {
   readonly config: Config;
@@ -34,6 +40,10 @@ export interface ServeCommandOptions {
   readonly write: (line: string) => void;
   /** Registers the handler for SIGTERM and SIGINT. */
   readonly onSignal: (handler: (signal: string) => void) => void;
+  /** Registers the handler for SIGHUP: keys and token are read again (server/reload-keys.ts). */
+  readonly onReload?: (handler: () => void) => void;
+  /** Reads the config again (flags, environment, file) for a reload; throws ConfigError when invalid. */
+  readonly reloadConfig?: () => Config;
 }
 
 /** Seconds an idle kept-alive connection stays open; event streams ping every 10 s, well within it. */
@@ -45,9 +55,11 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
   const settings = config.server;
   const { address: configured, token, sessions: spec } = serveStartup(config, secrets, options.cwd);
   // systemd's socket, when it passed one: taken before any child process starts (close-on-exec).
-  const { address, inherited, note } = chooseListener(configured, secrets.env, process.pid, token !== undefined);
+  const { address, inherited, note } = chooseListener(configured, secrets.env, process.pid, token !== undefined || settings.keys.length > 0);
   const logger = createLogger({ level: settings.log_level, format: settings.log_format, write: options.write });
   if (note) logger.log(inherited ? "info" : "debug", note);
+  // Read before anything is opened: a bad schema file stops start-up with nothing to clean up.
+  const defaultSchema = config.output_schema === undefined ? undefined : await loadOutputSchemaFile(config.output_schema, config.output_schema_retries, undefined);
 
   const store = await openSessionStore(spec);
   // Runs live beside the sessions: the same SQLite file or Postgres database (memory: not durable).
@@ -56,6 +68,15 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     runStore = boundRunStore(await openRunStore(spec), settings.store_timeout);
   } catch (error) {
     await store.close().catch(() => {});
+    throw error;
+  }
+  // Keys' counters too (memory: per process).
+  let usageStore: KeyUsageStore;
+  try {
+    usageStore = boundUsageStore(await openUsageStore(spec), settings.store_timeout);
+  } catch (error) {
+    await store.close().catch(() => {});
+    await runStore.close().catch(() => {});
     throw error;
   }
   const runSweeper = settings.runs_retention ? startRunSweeper(runStore, settings.runs_retention, logger) : undefined;
@@ -67,6 +88,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     await runSweeper?.stop();
     await boundedStore.close();
     await runStore.close();
+    await usageStore.close();
   };
   let runtime: Awaited<ReturnType<typeof buildRuntime>>;
   try {
@@ -82,6 +104,13 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
   } catch (error) {
     await closeStore();
     throw error;
+  }
+  const toolNames = runtime.tools.map((tool) => tool.name);
+  const keyIssues = keyConfigIssues(config, { names: toolNames });
+  if (keyIssues.length > 0) {
+    await runtime.shutdown();
+    await closeStore();
+    throw new ConfigError(keyIssues);
   }
 
   const runs = new RunTracker(settings.max_concurrent);
@@ -106,8 +135,12 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     },
     ...(config.tools.require_approval.length === 0 ? {} : { requiresApproval: approvalPolicy(config.tools.require_approval) }),
     system: config.system,
+    outputSchema: { retries: config.output_schema_retries, ...(defaultSchema === undefined ? {} : { default: defaultSchema }) },
+    ui: settings.ui,
     logger,
     ...(token === undefined ? {} : { authToken: token }),
+    apiKeys: settings.keys,
+    usageStore,
     ...(price === undefined ? {} : { price }),
     extraMetrics: () =>
       `${runtime.metrics?.renderPrometheus() ?? ""}${droppedSpansMetric(runtime.droppedSpans?.() ?? 0)}${runCountersMetric(app.executor.counters)}`,
@@ -156,13 +189,22 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     sessions: store.description,
     replica: app.executor.replica,
     durable_runs: runStore.durable,
-    auth: token === undefined ? "none" : "bearer",
+    auth: token === undefined ? (settings.keys.length > 0 ? "keys" : "none") : settings.keys.length > 0 ? "bearer+keys" : "bearer",
+    keys: settings.keys.length,
     max_concurrent: settings.max_concurrent,
     backlog: "backlog" in server.backlog ? server.backlog.backlog : server.inherited ? "systemd's" : bunListenBacklog,
     pid: process.pid,
   });
   if ("unchanged" in server.backlog && !server.inherited) logger.log("debug", "listen backlog left at Bun's 512", { reason: server.backlog.unchanged });
-  if (token === undefined) logger.log("warn", "no auth token set: /v1/ routes are open to every local client");
+  if (token === undefined && settings.keys.length === 0) logger.log("warn", "no auth token or keys set: /v1/ routes are open to every local client");
+  const reloadConfig = options.reloadConfig;
+  if (reloadConfig) {
+    const reload = keyReloader({ keys: app.keys, load: reloadConfig, started: config, secrets, address, toolNames, logger });
+    options.onReload?.(() => {
+      logger.log("info", "signal received", { signal: "SIGHUP" });
+      reload();
+    });
+  }
   for (const issue of missingApiKeys(config, secrets)) logger.log("warn", `${issue.path}: ${issue.message}; runs will fail until one is set`);
 
   // systemd (Type=notify): READY=1 once requests are answered and SIGTERM drains (its handler is

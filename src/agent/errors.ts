@@ -118,3 +118,17 @@ export class ApprovalRequiredError extends RunError {
     );
   }
 }
+
+/**
+ * The final answer did not match the output schema after its corrective turns (finish reason
+ * `output_schema`): the answer is `partial.output`, the errors `partial.outputSchemaErrors`. CLI exit 5.
+ */
+export class OutputSchemaError extends RunError {
+  constructor(partial: RunResult) {
+    super(
+      "output_schema",
+      `The answer did not match the output schema after ${partial.steps.length} step(s): ${(partial.outputSchemaErrors ?? "").split("\n")[0]}; raise output_schema_retries, or simplify the schema.`,
+      partial,
+    );
+  }
+}

@@ -1,10 +1,15 @@
 import type { Message, Usage } from "../model/messages.ts";
 
 /**
- * Why a run ended. `max_steps` and `budget` are skiff's; `stop`, `length` and `content_filter`
- * the model's. A failed run's `partial` says `timeout`, `cancelled` or `error`.
+ * Why a run ends. `max_steps`, `budget`, `requires_action` and `output_schema` (the answer did not
+ * match the output schema after its corrective turns) are skiff's; `stop`, `length` and
+ * `content_filter` the model's. A failed run's `partial` says `timeout`, `cancelled` or `error`.
+ * A list, so the published JSON Schema is made from it.
  */
-export type FinishReason = "stop" | "length" | "content_filter" | "max_steps" | "budget" | "requires_action" | "timeout" | "cancelled" | "error";
+export const finishReasons = ["stop", "length", "content_filter", "max_steps", "budget", "requires_action", "output_schema", "timeout", "cancelled", "error"] as const;
+
+/** One of `finishReasons`. */
+export type FinishReason = (typeof finishReasons)[number];
 
 /** A tool call waiting for a person's decision (finish reason `requires_action`). */
 export interface PendingApproval {
@@ -59,6 +64,10 @@ export interface RunResult {
   readonly finishReason: FinishReason;
   /** For `budget`: which budget was crossed. */
   readonly budget?: "tokens" | "cost";
+  /** With an output schema: the final answer parsed, when it was valid. */
+  readonly outputJson?: unknown;
+  /** For `output_schema`: why the last answer (`output`) was not valid, one problem a line. */
+  readonly outputSchemaErrors?: string;
   /** For `requires_action`: the calls waiting for a decision; the run continues once they are decided. */
   readonly pendingApprovals?: readonly PendingApproval[];
   readonly traceId: string | undefined;

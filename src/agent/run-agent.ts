@@ -369,15 +369,32 @@ async function runToolCalls(run: RunContext, step: StepInProgress, calls: readon
   if (approvals) {
     const undecided = toRun.filter((call) => approvals.requires(call.name) && !decisions?.has(call.id) && !journalled?.startedCallIds.has(call.id));
     if (undecided.length > 0) {
+      const asked = run.now();
       const answer = await approvals.decide({ step: step.index, calls: undecided, signal });
       if (answer === "pause") {
         pendingIds = new Set(undecided.map((call) => call.id));
       } else {
         if (journal) await journalWrite(journal.approvalsDecided(step.index, answer));
-        const decided = new Map([...(decisions ?? []), ...answer.map((decision) => [decision.callId, decision] as const)]);
+        const waitMs = run.now() - asked;
+        const decided = new Map([...(decisions ?? []), ...answer.map((decision) => [decision.callId, { by: "terminal", waitMs, ...decision }] as const)]);
         // A gate that left a call out has not approved it.
         for (const call of undecided) if (!decided.has(call.id)) decided.set(call.id, { callId: call.id, approve: false, reason: "no decision was given" });
         decisions = decided;
+      }
+    }
+  }
+  // The decisions this attempt applies go on its span, with who decided and how long the call waited.
+  if (decisions) {
+    for (const call of toRun) {
+      const decision = decisions.get(call.id);
+      if (decision) {
+        run.span.approvalDecided({
+          callId: call.id,
+          toolName: call.name,
+          approve: decision.approve,
+          ...(decision.by === undefined ? {} : { by: decision.by }),
+          ...(decision.waitMs === undefined ? {} : { waitMs: decision.waitMs }),
+        });
       }
     }
   }

@@ -1,15 +1,34 @@
 import type { ApprovalGate } from "../agent/approval.ts";
-import { type AgentEvent, ApprovalRequiredError, BudgetExceededError, ContentFilterError, MaxStepsError, runAgent, runResultJson } from "../agent/index.ts";
+import {
+  type AgentEvent,
+  ApprovalRequiredError,
+  BudgetExceededError,
+  ContentFilterError,
+  MaxStepsError,
+  OutputSchemaError,
+  type OutputSchema,
+  RunError,
+  type RunResult,
+  runAgent,
+} from "../agent/index.ts";
 import type { Config } from "../config/index.ts";
-import { UsageError } from "../errors.ts";
+import { eventJson, progressEventJson } from "../contract/event-json.ts";
+import { failedResultJson, notStartedResultJson, pausedResultJson, runResultJson } from "../contract/result-json.ts";
+import { SkiffError, UsageError } from "../errors.ts";
 import type { Message } from "../model/messages.ts";
 import type { Runtime } from "../wire.ts";
 import type { Terminal } from "./io.ts";
 import { runSettings } from "./run-limits.ts";
 
+/**
+ * What `ask` prints on stdout: the answer's text, the result as one JSON document (`--json`), or
+ * one JSON event per line ending with the result (`--stream-json`).
+ */
+export type AskOutput = "text" | "json" | "stream-json";
+
 export interface AskOptions {
   readonly question: string | undefined;
-  readonly json: boolean;
+  readonly output: AskOutput;
   readonly config: Config;
   readonly runtime: Runtime;
   readonly terminal: Terminal;
@@ -17,45 +36,105 @@ export interface AskOptions {
   readonly traceparent?: string;
   /** Tools needing approval, and how it is given (prompt, `--approve`, `--yes`); none by default. */
   readonly approvals?: ApprovalGate;
-  /** A run id for the JSON of a run that stopped for approvals (generated when absent). */
+  /** The final answer must match this schema (`--output-schema`). */
+  readonly outputSchema?: OutputSchema;
+  /** Also writes the final answer there (`--output-file`), when the run answered. */
+  readonly writeAnswer?: (text: string) => void;
+  /** The run's id, shown when it waits for approvals and in `--stream-json` (generated when absent). */
   readonly newId?: () => string;
 }
 
-/** `skiff ask`: one run; the answer (or the JSON result) on stdout, progress on stderr. */
+/**
+ * `skiff ask`: one run; the answer (or the JSON result, or JSON events) on stdout, progress on
+ * stderr. With `--json` or `--stream-json` stdout holds a valid document in every outcome: the
+ * result, with `error` when the run failed (then the error is thrown on for the exit code).
+ */
 export async function ask(options: AskOptions): Promise<void> {
-  const { terminal, config, runtime } = options;
-  const question = await resolveQuestion(options.question, terminal);
-  const messages: Message[] = [];
-  if (config.system) messages.push({ role: "system", content: config.system });
-  messages.push({ role: "user", content: question });
+  const { terminal, config, runtime, output } = options;
+  const id = (options.newId ?? (() => `run_${crypto.randomUUID().replaceAll("-", "")}`))();
+  const line = (json: object) => terminal.out(`${JSON.stringify(json)}\n`);
+  let result: RunResult;
+  try {
+    const question = await resolveQuestion(options.question, terminal);
+    const messages: Message[] = [];
+    if (config.system) messages.push({ role: "system", content: config.system });
+    messages.push({ role: "user", content: question });
+    if (output === "stream-json") line(eventJson("run.started", { id }));
+    result = await runAgent({
+      model: runtime.model,
+      tools: runtime.tools,
+      messages,
+      ...runSettings(config),
+      signal: options.signal,
+      tracer: runtime.tracer,
+      onEvent: output === "text" ? (event) => reportProgress(event, terminal) : output === "stream-json" ? (event) => streamEvent(event, line) : undefined,
+      ...(output === "stream-json" ? { stream: true } : {}),
+      ...(options.traceparent === undefined ? {} : { traceparent: options.traceparent }),
+      ...(options.approvals === undefined ? {} : { approvals: options.approvals }),
+      ...(options.outputSchema === undefined ? {} : { outputSchema: options.outputSchema }),
+    });
+  } catch (error) {
+    // The run never finished (timeout, Ctrl-C, model failure) or never started (no question).
+    if (output === "json") terminal.out(pretty(errorDocument(error)));
+    if (output === "stream-json") line(eventJson("run.failed", error instanceof RunError ? { error: errorJson(error), partial: runResultJson(error.partial) } : { error: errorJson(error) }));
+    throw error;
+  }
 
-  const result = await runAgent({
-    model: runtime.model,
-    tools: runtime.tools,
-    messages,
-    ...runSettings(config),
-    signal: options.signal,
-    tracer: runtime.tracer,
-    onEvent: options.json ? undefined : (event) => reportProgress(event, terminal),
-    ...(options.traceparent === undefined ? {} : { traceparent: options.traceparent }),
-    ...(options.approvals === undefined ? {} : { approvals: options.approvals }),
-  });
-
+  const failure = failureOf(result, config);
+  const error = failure === undefined ? {} : { error: errorJson(failure) };
   if (result.finishReason === "requires_action") {
-    // Nobody could answer: the calls that need approval are shown, nothing of them ran.
-    const id = (options.newId ?? (() => `run_${crypto.randomUUID().replaceAll("-", "")}`))();
-    const pending = (result.pendingApprovals ?? []).map((call) => ({ step: call.step, call_id: call.callId, tool: call.name, arguments: call.arguments }));
-    if (options.json) terminal.out(`${JSON.stringify({ id, status: "requires_action", pending_approvals: pending, ...runResultJson(result) }, null, 2)}\n`);
-    throw new ApprovalRequiredError(result);
+    const paused = { ...pausedResultJson(id, result), ...error };
+    if (output === "json") terminal.out(pretty(paused));
+    if (output === "stream-json") line(eventJson("run.requires_action", paused));
+  } else {
+    const document = { ...runResultJson(result), ...error };
+    if (output === "json") terminal.out(pretty(document));
+    if (output === "stream-json") line(eventJson("run.completed", document));
+    if (output === "text" && result.output) terminal.out(result.output.endsWith("\n") ? result.output : `${result.output}\n`);
   }
-  if (options.json) terminal.out(`${JSON.stringify(runResultJson(result), null, 2)}\n`);
-  else if (result.output) terminal.out(result.output.endsWith("\n") ? result.output : `${result.output}\n`);
-  if (result.finishReason === "max_steps") throw new MaxStepsError(config.max_steps, result);
-  // A filtered answer is not an answer: scripts must not take the text before the filter for one.
-  if (result.finishReason === "content_filter") throw new ContentFilterError(result);
-  if (result.finishReason === "budget") {
-    throw new BudgetExceededError(result, result.budget === "cost" ? `$${config.max_cost}` : `${config.max_tokens} tokens`);
+  if (failure) throw failure;
+  // A valid structured answer is written as the JSON it parsed to, without any fence around it.
+  options.writeAnswer?.(result.outputJson === undefined ? result.output : JSON.stringify(result.outputJson, null, 2));
+}
+
+/** Why a run that returned a result still exits non-zero, or undefined when it answered. */
+function failureOf(result: RunResult, config: Config): RunError | undefined {
+  switch (result.finishReason) {
+    case "requires_action":
+      // Nobody could answer: the calls that need approval are shown, nothing of them ran.
+      return new ApprovalRequiredError(result);
+    case "max_steps":
+      return new MaxStepsError(config.max_steps, result);
+    case "content_filter":
+      // A filtered answer is not an answer: scripts must not take the text before the filter for one.
+      return new ContentFilterError(result);
+    case "budget":
+      return new BudgetExceededError(result, result.budget === "cost" ? `$${config.max_cost}` : `${config.max_tokens} tokens`);
+    case "output_schema":
+      return new OutputSchemaError(result);
+    default:
+      return undefined;
   }
+}
+
+/** The `--json` document of a run that threw: its partial result, or an empty one, with the error. */
+function errorDocument(error: unknown) {
+  return error instanceof RunError ? failedResultJson(error) : notStartedResultJson(errorJson(error));
+}
+
+/** An error as results show it: a stable code and the one-line message. */
+function errorJson(error: unknown): { code: string; message: string } {
+  if (error instanceof SkiffError) return { code: error.code, message: error.message };
+  return { code: "internal_error", message: error instanceof Error ? error.message : String(error) };
+}
+
+function pretty(json: object): string {
+  return `${JSON.stringify(json, null, 2)}\n`;
+}
+
+function streamEvent(event: AgentEvent, line: (json: object) => void): void {
+  const json = progressEventJson(event);
+  if (json !== undefined) line(json);
 }
 
 async function resolveQuestion(question: string | undefined, terminal: Terminal): Promise<string> {

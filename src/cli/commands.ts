@@ -8,6 +8,7 @@ import { configLeaves } from "../config/leaves.ts";
 import type { FlagSpec } from "./argv.ts";
 import { ExitCode } from "./exit-codes.ts";
 import type { Terminal } from "./io.ts";
+import { type DocumentOutput, documentOutputOf } from "./not-started.ts";
 import { printVersion } from "./version.ts";
 
 /** What a command's `run` gets from dispatch.ts: its parsed argv and the process's terminal and environment. */
@@ -36,6 +37,11 @@ export interface CommandSpec {
   /** Config keys settable as flags here (filtered by each key's `commands`). */
   readonly configFlags: boolean;
   readonly subcommands?: readonly { readonly name: string; readonly summary: string }[];
+  /**
+   * For commands whose stdout is a document in every outcome (`ask --json`): the form the raw argv
+   * asks for, so an argv that does not parse is reported in it too.
+   */
+  readonly documentOutput?: (argv: readonly string[]) => DocumentOutput | undefined;
   /**
    * Imports the command's code and runs it. The import is dynamic so that start-up loads only the
    * command that runs: `skiff version` never pays for the OpenAI SDK, OpenTelemetry or the server.
@@ -68,8 +74,11 @@ export const commands: readonly CommandSpec[] = [
     summary: 'One run: the answer on stdout, progress on stderr. The question is read from stdin when it is "-" or absent and stdin is not a terminal.',
     configFlags: true,
     run: async (context) => (await import("../commands/ask.ts")).runAsk(context),
+    documentOutput: documentOutputOf,
     flags: [
-      { name: "json", takesValue: false, help: "Print the whole run result as JSON (output, steps, tool calls, usage, finish reason, trace id)" },
+      { name: "json", takesValue: false, help: "Print the whole run result as one JSON document, whatever the outcome (skiff schema result)" },
+      { name: "stream-json", takesValue: false, help: "Print one JSON event per line as the run goes, the last one with the result (skiff schema event)" },
+      { name: "output-file", takesValue: true, placeholder: "PATH", help: "Also write the final answer to PATH (only when the run answered; replaced whole)" },
       { name: "trace", takesValue: false, help: "Print the run's span tree on stderr when it ends" },
       ...approvalFlags,
     ],
@@ -145,6 +154,19 @@ export const commands: readonly CommandSpec[] = [
     ],
   },
   {
+    name: "keys",
+    usage: "skiff keys new NAME [--json] | skiff keys hash < KEYFILE",
+    summary:
+      "API keys for skiff serve: make a random key (printed once, on stderr) and print the [[server.keys]] entry that holds only its hash, ready to append to the config; or hash a key you have (stdin).",
+    configFlags: false,
+    run: async (context) => (await import("../commands/keys.ts")).runKeys(context),
+    flags: [{ name: "json", takesValue: false, help: "new: print {name, key, hash, toml} as one JSON object on stdout" }],
+    subcommands: [
+      { name: "new", summary: "A new key for client NAME and its [[server.keys]] entry" },
+      { name: "hash", summary: "The sha256:<hex> hash of the key on stdin" },
+    ],
+  },
+  {
     name: "tools",
     usage: "skiff tools list [--json] | skiff tools call NAME '{json}'",
     summary: "List the enabled tools with their JSON Schemas, or run one without a model.",
@@ -167,6 +189,19 @@ export const commands: readonly CommandSpec[] = [
       { name: "check", summary: "Validate flags, env vars and the config file, and run every start-up check of the commands (listen address, tools, programs, key files) without starting anything; exit 2 on any problem" },
       { name: "show", summary: "Effective configuration with the source of each value; secrets hidden" },
       { name: "schema", summary: "JSON Schema of the config file" },
+    ],
+  },
+  {
+    name: "schema",
+    usage: "skiff schema result | event | config",
+    summary: "Print the JSON Schema of a document skiff writes: the run result (ask --json, the HTTP API's run bodies), one stream event (SSE data, a line of ask --stream-json), or the config file.",
+    configFlags: false,
+    run: async (context) => (await import("../commands/schema.ts")).runSchema(context),
+    flags: [],
+    subcommands: [
+      { name: "result", summary: "ask --json in every outcome; POST /v1/runs and GET /v1/runs/{id} once completed" },
+      { name: "event", summary: "One event of /v1/runs streams and /v1/runs/{id}/events, and a line of ask --stream-json" },
+      { name: "config", summary: "The config file (as skiff config schema)" },
     ],
   },
   {

@@ -1,17 +1,17 @@
-import { z } from "zod";
-import { configLeaves, configSchema, type LoadedConfig } from "../config/index.ts";
+import { configLeaves, type LoadedConfig } from "../config/index.ts";
 import { formatDuration, formatSize } from "../util/duration.ts";
 import { redactUrl } from "../util/redact-url.ts";
 import type { Terminal } from "./io.ts";
+import { printSchema } from "./schema-cmd.ts";
 
 /** `skiff config check`: the config already loaded without issues, so say where it came from. */
 export function checkConfig(loaded: LoadedConfig, terminal: Terminal): void {
   terminal.out(`config ok${loaded.file ? ` (file ${loaded.file})` : " (no config file; flags, env and defaults)"}\n`);
 }
 
-/** `skiff config schema`: JSON Schema of the config file, as written (durations and sizes as text). */
+/** `skiff config schema`: JSON Schema of the config file, as written (durations and sizes as text); `skiff schema config` too. */
 export function printConfigSchema(terminal: Terminal): void {
-  terminal.out(`${JSON.stringify(z.toJSONSchema(configSchema, { io: "input", unrepresentable: "any" }), null, 2)}\n`);
+  printSchema("config", terminal);
 }
 
 /**

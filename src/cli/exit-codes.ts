@@ -1,4 +1,4 @@
-import { ApprovalRequiredError, MaxStepsError, RunCancelledError, RunModelError, RunTimeoutError } from "../agent/index.ts";
+import { ApprovalRequiredError, MaxStepsError, OutputSchemaError, RunCancelledError, RunModelError, RunTimeoutError } from "../agent/index.ts";
 import { ConfigError, ModelError, SkiffError, UsageError } from "../errors.ts";
 
 /** Exit codes, as DESIGN section 5 fixes them. */
@@ -9,6 +9,8 @@ export const ExitCode = {
   budget: 3,
   /** The run stopped before calls that need a person's approval, and nobody could give it. */
   requiresAction: 4,
+  /** The answer did not match `--output-schema` after its corrective turns. */
+  outputSchema: 5,
   timeout: 124,
   interrupted: 130,
 } as const;
@@ -20,6 +22,7 @@ export function exitCodeFor(error: unknown): number {
   if (error instanceof RunCancelledError) return ExitCode.interrupted;
   if (error instanceof SkiffError && error.code === "budget_exceeded") return ExitCode.budget;
   if (error instanceof ApprovalRequiredError) return ExitCode.requiresAction;
+  if (error instanceof OutputSchemaError) return ExitCode.outputSchema;
   if (error instanceof MaxStepsError || error instanceof RunModelError || error instanceof ModelError) return ExitCode.runFailed;
   return ExitCode.runFailed;
 }

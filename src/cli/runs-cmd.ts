@@ -5,6 +5,7 @@
  */
 import { UsageError } from "../errors.ts";
 import { runStatuses, type RunRecord, type RunStatus, type RunStore } from "../runs/run-store.ts";
+import { eventData } from "../runs/journal-codec.ts";
 import type { Terminal } from "./io.ts";
 
 /** What `skiff runs` needs from the outside. */
@@ -44,8 +45,8 @@ export async function runsCommand(options: RunsCommandOptions): Promise<number> 
       terminal.out(options.json ? `${JSON.stringify(detail(run), null, 2)}\n` : describe(run));
       return 0;
     }
-    const body = JSON.stringify({ id, status: "cancelled", error: { type: "cancelled", message: "The run was cancelled with skiff runs cancel.", param: null } });
-    const run = await store.requestCancel(id, body, [{ type: "run.cancelled", data: body }]);
+    const body = { id, status: "cancelled", error: { type: "cancelled", message: "The run was cancelled with skiff runs cancel.", param: null } };
+    const run = await store.requestCancel(id, JSON.stringify(body), [{ type: "run.cancelled", data: eventData("run.cancelled", body) }]);
     if (!run) return notFound(id, terminal);
     terminal.out(
       run.status === "cancelled"

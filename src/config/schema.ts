@@ -113,6 +113,17 @@ export const configSchema = z.strictObject({
     commands: runCommands,
     help: "Approximate tokens of history sent to the model; oldest tool outputs, then oldest turns, are trimmed",
   }),
+  output_schema: field(z.string().min(1).optional(), {
+    kind: "string",
+    placeholder: "FILE.json",
+    commands: ["ask", "serve"],
+    help: "JSON Schema file the final answer must match (structured output); under serve, for POST /v1/runs requests without their own output_schema",
+  }),
+  output_schema_retries: field(z.number().int().min(0).max(5).default(1), {
+    kind: "int",
+    commands: ["ask", "serve"],
+    help: "Corrective turns for an answer that does not match output_schema, before the run fails (exit 5)",
+  }),
   pricing: field(z.record(z.string(), priceEntry).default({}), {
     kind: "string",
     flag: false,

@@ -1,7 +1,7 @@
 import type { ChatSpanFactory } from "../telemetry/tracer.ts";
 import type { Message } from "./messages.ts";
 import type { ModelResponse } from "./model-response.ts";
-import type { ToolSpec } from "./tool-spec.ts";
+import type { JsonSchema, ToolSpec } from "./tool-spec.ts";
 
 // The types a model call is made of live in their own files, which the tracing port imports too;
 // re-exported here so the Model port is one import.
@@ -20,6 +20,16 @@ export interface ModelRequest {
   readonly onDelta?: (text: string) => void;
   /** Opens one `chat` span per attempt; retries and fallbacks each get their own. */
   readonly spans?: ChatSpanFactory;
+  /** Asks for a final answer in this shape (OpenAI's `response_format`); the caller still checks it. */
+  readonly responseFormat?: ResponseFormat;
+}
+
+/** A JSON answer valid against `schema`, asked of the model as `response_format: {type: "json_schema"}`. */
+export interface ResponseFormat {
+  readonly type: "json_schema";
+  /** Letters, digits, `_` and `-`, at most 64. */
+  readonly name: string;
+  readonly schema: JsonSchema;
 }
 
 /** The port the agent loop talks to. Adapters: openai.ts, demo.ts, fallback.ts. */

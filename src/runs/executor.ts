@@ -7,7 +7,7 @@
  */
 import { CancelReason } from "../agent/errors.ts";
 import type { ResumeOptions } from "../agent/run-agent.ts";
-import { resumePointOf, runEvent, type RunEventType } from "./journal-codec.ts";
+import { eventData, resumePointOf, runEvent, type RunEventType } from "./journal-codec.ts";
 import { type FinalStatus, LeaseLostError, type NewRun, type RunEvent, type RunRecord, type RunStore } from "./run-store.ts";
 import { StoreJournal } from "./store-journal.ts";
 
@@ -104,7 +104,7 @@ export class LocalRun {
     const type: RunEventType = `run.${final.status}`;
     const body = JSON.stringify(final.body);
     try {
-      await this.executor.store.finish(this.record.id, this.executor.replica, final.status, body, [{ type, data: body }]);
+      await this.executor.store.finish(this.record.id, this.executor.replica, final.status, body, [{ type, data: eventData(type, final.body) }]);
       this.executor.written(this.record.id);
       return true;
     } catch (error) {
@@ -243,8 +243,7 @@ export class RunExecutor {
    * nobody executes is finished as cancelled by the store. Undefined for an unknown id.
    */
   async cancel(id: string, body: Readonly<Record<string, unknown>>): Promise<RunRecord | undefined> {
-    const data = JSON.stringify(body);
-    const record = await this.store.requestCancel(id, data, [{ type: "run.cancelled", data }]);
+    const record = await this.store.requestCancel(id, JSON.stringify(body), [{ type: "run.cancelled", data: eventData("run.cancelled", body) }]);
     if (record) this.written(id);
     this.#local.get(id)?.controller.abort(new CancelRequested());
     return record;

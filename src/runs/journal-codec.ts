@@ -8,6 +8,8 @@ import type { JournalledModelCall, JournalledStep, ResumePoint } from "../agent/
 import type { ToolCallRecord } from "../agent/result.ts";
 import type { AssistantMessage, ToolCall, Usage } from "../model/messages.ts";
 import type { ModelFinishReason, ModelResponse } from "../model/model.ts";
+import type { EventFields } from "../contract/event-schema.ts";
+import { schemaVersion } from "../contract/schema-version.ts";
 import type { NewRunEvent, RunEvent } from "./run-store.ts";
 
 /** Event types of a run's stream; the journal is made of `model.completed`, `tool.started` and `tool.finished`. */
@@ -71,9 +73,17 @@ interface ToolFinishedJson {
   readonly duration_ms: number;
 }
 
-/** An event of `type` with `body` as its JSON. */
-export function runEvent(type: RunEventType, body: unknown): NewRunEvent {
-  return { type, data: JSON.stringify(body) };
+/**
+ * An event of `type`: its JSON is `schema_version`, `type` and `body`, whose fields the published
+ * event schema (`skiff schema event`) fixes for that type.
+ */
+export function runEvent<T extends RunEventType>(type: T, body: EventFields<T>): NewRunEvent {
+  return { type, data: eventData(type, body) };
+}
+
+/** The JSON of an event of `type` made of `body` (the form every stored and streamed event has). */
+export function eventData(type: RunEventType, body: object): string {
+  return JSON.stringify({ schema_version: schemaVersion, type, ...body });
 }
 
 /** `model.completed`: the model's whole answer, enough to continue without asking it again. */
@@ -174,7 +184,13 @@ export function resumePointOf(events: readonly RunEvent[]): ResumePoint {
       }
       case "approval.decided": {
         const body = JSON.parse(event.data) as ApprovalDecidedJson;
-        steps.get(body.step)?.decisions.set(body.call_id, { callId: body.call_id, approve: body.approve, ...(body.reason === null ? {} : { reason: body.reason }) });
+        steps.get(body.step)?.decisions.set(body.call_id, {
+          callId: body.call_id,
+          approve: body.approve,
+          ...(body.reason === null ? {} : { reason: body.reason }),
+          ...(body.by === undefined ? {} : { by: body.by }),
+          ...(body.wait_ms === undefined ? {} : { waitMs: body.wait_ms }),
+        });
         break;
       }
       default:

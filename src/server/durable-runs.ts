@@ -12,6 +12,7 @@ import type { AppContext, RequestInfo } from "./context.ts";
 import { execute, type RunJob } from "./execute-run.ts";
 import { describeRunFailure, type RunIds } from "./run-errors.ts";
 import { decodeRunRequest } from "./stored-run.ts";
+import { outputSchemaFor } from "./output-schemas.ts";
 
 /** A failure stored before the agent ran (the run could not start). */
 function failedBefore(ids: RunIds, type: string, message: string): RunFinal {
@@ -36,6 +37,9 @@ export async function executeBackground(ctx: AppContext, claimed: ClaimedRun, re
     return failedBefore(ids, "conflict_error", `session "${sessionId}" had another run in progress on this replica; send the next turn when it has finished`);
   }
   if (sessionId !== undefined) ctx.busySessions.add(sessionId);
+  // The key it was started with: its slot here while it executes, and its limits and tools.
+  const keyName = request.key ?? undefined;
+  const releaseKey = keyName === undefined ? undefined : ctx.limiter.hold(keyName);
   try {
     let session: StoredSession | undefined;
     if (sessionId !== undefined) {
@@ -61,6 +65,8 @@ export async function executeBackground(ctx: AppContext, claimed: ClaimedRun, re
     } else {
       claimed.journal.note([runEvent("run.started", { attempt: record.attempt, replica, session_version: session?.version ?? 0 })]);
     }
+    // As stored (the request's schema, or the configured one it got); compiled once per replica.
+    const outputSchema = request.output_schema === undefined ? undefined : await outputSchemaFor(ctx.deps, request.output_schema);
     const job: RunJob = {
       input: request.input,
       sessionId,
@@ -69,14 +75,17 @@ export async function executeBackground(ctx: AppContext, claimed: ClaimedRun, re
       stream: false,
       traceparent: request.traceparent ?? undefined,
       approvals: "pause",
+      ...(keyName === undefined ? {} : { keyName }),
+      ...(outputSchema === undefined ? {} : { outputSchema }),
     };
-    const info: RequestInfo = { route: "background" };
+    const info: RequestInfo = { route: "background", ...(keyName === undefined ? {} : { keyName }) };
     const end = await execute(ctx, job, ids, session, claimed.signal, info, undefined, {
       journal: claimed.journal,
       ...(resume === undefined ? {} : { resume }),
     });
     return runFinalOf(ids, end, ctx.now());
   } finally {
+    releaseKey?.();
     if (sessionId !== undefined) ctx.busySessions.delete(sessionId);
   }
 }

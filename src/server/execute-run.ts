@@ -1,4 +1,4 @@
-import { type AgentEvent, type AgentEventListener, type RunResult, runAgent } from "../agent/index.ts";
+import { type AgentEvent, type AgentEventListener, type OutputSchema, type RunResult, runAgent } from "../agent/index.ts";
 import type { ApprovalGate } from "../agent/approval.ts";
 import { runEvent } from "../runs/journal-codec.ts";
 import type { LocalRun } from "../runs/executor.ts";
@@ -10,6 +10,7 @@ import { HttpError } from "./http-error.ts";
 import type { RunOutcome } from "./metrics.ts";
 import type { SseChannel } from "./sse.ts";
 import { type Durability, encodeRunRequest, runFinalOf } from "./stored-run.ts";
+import { admitKey, countKeyRun, keyedRun } from "./key-admission.ts";
 import { clientClosedStatus, describeRunFailure, errorCodeOf, type RunFailure, type RunIds, runJson, storeUnavailable } from "./run-errors.ts";
 
 /** One run as a route asks for it. */
@@ -26,6 +27,10 @@ export interface RunJob {
    * `deny`ed with an explanation (POST /v1/chat/completions, whose clients cannot answer).
    */
   readonly approvals?: "pause" | "deny";
+  /** The name of the key the run was started with (its limits, tools and usage), when one was. */
+  readonly keyName?: string;
+  /** The final answer must match this schema (`output_schema`). */
+  readonly outputSchema?: OutputSchema;
 }
 
 /** How a run ended. */
@@ -54,6 +59,7 @@ export function clientGone(channel: SseChannel, end: RunEnd): boolean {
  * plain HTTP errors even for streamed requests. `clientSignal` aborts when the client goes away.
  */
 export async function prepareRun(ctx: AppContext, clientSignal: AbortSignal, job: RunJob, info: RequestInfo): Promise<PreparedRun> {
+  // Admission first, then the key's own limits; each refusal undoes what came before it.
   const { deps } = ctx;
   const admission = deps.runs.admit(clientSignal);
   if (admission === "draining") {
@@ -69,12 +75,27 @@ export async function prepareRun(ctx: AppContext, clientSignal: AbortSignal, job
   const ids: RunIds = { id: ctx.newId(), sessionId: job.sessionId };
   info.runId = ids.id;
   info.sessionId = job.sessionId;
+  const key = info.caller?.kind === "key" ? info.caller.key : undefined;
+  let releaseKey: (() => void) | undefined;
+  if (key !== undefined) {
+    try {
+      releaseKey = await admitKey(ctx, key, "foreground");
+    } catch (error) {
+      admission.release();
+      throw error;
+    }
+    job = { ...job, keyName: key.name };
+  }
+  const releaseAll = () => {
+    releaseKey?.();
+    admission.release();
+  };
 
   const sessionId = job.sessionId;
   let session: StoredSession | undefined;
   if (sessionId !== undefined) {
     if (ctx.busySessions.has(sessionId)) {
-      admission.release();
+      releaseAll();
       throw new HttpError(409, "conflict_error", `session "${sessionId}" has a run in progress; send the next turn when it has finished`, {
         param: "session_id",
       });
@@ -85,7 +106,7 @@ export async function prepareRun(ctx: AppContext, clientSignal: AbortSignal, job
       session = await ctx.store.within(runTimeoutMs(ctx, job)).get(sessionId);
     } catch (error) {
       ctx.busySessions.delete(sessionId);
-      admission.release();
+      releaseAll();
       throw describeRunFailure(error, ids).http;
     }
   }
@@ -99,11 +120,12 @@ export async function prepareRun(ctx: AppContext, clientSignal: AbortSignal, job
       local = await beginJournal(ctx, job, ids, session?.version ?? 0);
     } catch (error) {
       if (sessionId !== undefined) ctx.busySessions.delete(sessionId);
-      admission.release();
+      releaseAll();
       throw error;
     }
   }
 
+  if (key !== undefined) await countKeyRun(ctx, key, ids.id);
   return {
     ids,
     async run(onEvent) {
@@ -114,7 +136,7 @@ export async function prepareRun(ctx: AppContext, clientSignal: AbortSignal, job
         return end;
       } finally {
         if (sessionId !== undefined) ctx.busySessions.delete(sessionId);
-        admission.release();
+        releaseAll();
       }
     },
   };
@@ -166,10 +188,11 @@ export async function execute(
   messages.push(...job.input);
   const timeoutMs = runTimeoutMs(ctx, job);
   const deadline = Date.now() + timeoutMs;
+  const { model, tools, tracer } = keyedRun(ctx, job.keyName, ids.id);
   try {
     const result = await runAgent({
-      model: deps.model,
-      tools: deps.tools,
+      model,
+      tools,
       messages,
       limits: {
         ...deps.limits,
@@ -177,7 +200,7 @@ export async function execute(
         timeoutMs,
       },
       signal,
-      tracer: ctx.tracer,
+      tracer,
       stream: job.stream,
       ...(durability ? { journal: durability.journal, onEvent: journalEvents(durability, onEvent) } : onEvent === undefined ? {} : { onEvent }),
       ...(durability?.resume === undefined ? {} : { resume: durability.resume }),
@@ -185,12 +208,13 @@ export async function execute(
       ...(ids.sessionId === undefined ? {} : { conversationId: ids.sessionId }),
       ...(job.traceparent === undefined ? {} : { traceparent: job.traceparent }),
       ...(deps.price === undefined ? {} : { price: deps.price }),
+      ...(job.outputSchema === undefined ? {} : { outputSchema: job.outputSchema }),
     });
     info.traceId = result.traceId;
     const outcome: RunOutcome =
       result.finishReason === "max_steps" || result.finishReason === "budget" || result.finishReason === "requires_action" ? result.finishReason : "completed";
     info.outcome = outcome;
-    ctx.metrics.recordRun(outcome, result);
+    ctx.metrics.recordRun(outcome, result, job.keyName);
     // A paused run's turn is not over: it is saved when the run finishes after the decisions.
     if (ids.sessionId === undefined || outcome === "requires_action") return { ok: true, result, outcome };
     const unsaved = await saveTurn(ctx, ids, session?.version ?? 0, job.input, result, deadline, durability !== undefined);
@@ -201,7 +225,7 @@ export async function execute(
     info.outcome = failure.outcome;
     info.traceId ??= failure.partial?.traceId;
     if (failure.http.status >= 500) info.errorCode = errorCodeOf(error);
-    if (failure.partial) ctx.metrics.recordRun(failure.outcome, failure.partial);
+    if (failure.partial) ctx.metrics.recordRun(failure.outcome, failure.partial, job.keyName);
     return { ok: false, failure };
   }
 }

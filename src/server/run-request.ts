@@ -1,5 +1,7 @@
 import { z } from "zod";
+import type { OutputSchema } from "../agent/index.ts";
 import type { Message } from "../model/messages.ts";
+import type { JsonSchema } from "../model/model.ts";
 import { sessionIdPattern, sessionIdRule } from "../sessions/index.ts";
 import { formatDuration, parseDuration } from "../util/duration.ts";
 import { badRequest } from "./http-error.ts";
@@ -24,9 +26,13 @@ export interface RunRequest {
   readonly background: boolean;
   readonly maxSteps: number | undefined;
   readonly timeoutMs: number | undefined;
+  /** A JSON Schema the final answer must match (structured output), as sent. */
+  readonly outputSchemaJson: JsonSchema | undefined;
+  /** The schema the run uses, compiled (the request's, else the configured one); set by the route. */
+  readonly outputSchema?: OutputSchema;
 }
 
-const fields = ["input", "session_id", "stream", "background", "max_steps", "timeout"];
+const fields = ["input", "session_id", "stream", "background", "max_steps", "timeout", "output_schema"];
 
 const runBody = z.strictObject({
   // Checked by parseInput, which knows both accepted forms.
@@ -39,6 +45,7 @@ const runBody = z.strictObject({
   background: z.boolean().optional(),
   max_steps: z.number().int().min(1).optional(),
   timeout: z.union([z.number(), z.string()], { error: 'expected seconds (a number) or a duration such as "30s" or "2m"' }).optional(),
+  output_schema: z.record(z.string(), z.unknown(), { error: 'expected a JSON Schema object, such as {"type":"object","properties":{…}}' }).optional(),
 });
 
 /** Validates a /v1/runs body; throws a 400 naming the first field at fault. */
@@ -59,6 +66,7 @@ export function parseRunRequest(body: unknown, bounds: RequestBounds): RunReques
     background: value.background ?? false,
     maxSteps: value.max_steps,
     timeoutMs: value.timeout === undefined ? undefined : parseTimeout(value.timeout, bounds.maxTimeoutMs),
+    outputSchemaJson: value.output_schema,
   };
 }
 

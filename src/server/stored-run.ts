@@ -6,6 +6,7 @@
 import type { PendingApproval } from "../agent/result.ts";
 import type { ResumeOptions } from "../agent/run-agent.ts";
 import type { Message } from "../model/messages.ts";
+import type { JsonSchema } from "../model/model.ts";
 import type { RunFinal } from "../runs/executor.ts";
 import type { StoreJournal } from "../runs/store-journal.ts";
 import type { RunEnd, RunJob } from "./execute-run.ts";
@@ -18,11 +19,22 @@ export interface StoredRunRequest {
   /** The run's whole timeout, counted from when it was accepted. */
   readonly timeout_ms: number;
   readonly traceparent: string | null;
+  /** The name of the key the run was started with; absent in runs stored before keys existed. */
+  readonly key?: string | null;
+  /** The JSON Schema the answer must match, when the run has one. */
+  readonly output_schema?: JsonSchema;
 }
 
 /** The stored form of a job whose timeout is `timeoutMs`. */
 export function encodeRunRequest(job: RunJob, timeoutMs: number): string {
-  const stored: StoredRunRequest = { input: job.input, max_steps: job.maxSteps ?? null, timeout_ms: timeoutMs, traceparent: job.traceparent ?? null };
+  const stored: StoredRunRequest = {
+    input: job.input,
+    max_steps: job.maxSteps ?? null,
+    timeout_ms: timeoutMs,
+    traceparent: job.traceparent ?? null,
+    ...(job.keyName === undefined ? {} : { key: job.keyName }),
+    ...(job.outputSchema === undefined ? {} : { output_schema: job.outputSchema.schema }),
+  };
   return JSON.stringify(stored);
 }
 

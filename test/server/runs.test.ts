@@ -17,6 +17,7 @@ describe("POST /v1/runs", () => {
     expect(Object.keys(body)).toEqual([
       "id",
       "session_id",
+      "schema_version",
       "output",
       "finish_reason",
       "steps",
@@ -108,7 +109,7 @@ describe("POST /v1/runs", () => {
     const text = events.filter((e) => e.event === "model.delta").map((e) => (JSON.parse(e.data) as { text: string }).text).join("");
     expect(text).toBe(completed.output);
     const finished = JSON.parse(events[4]!.data) as Record<string, unknown>;
-    expect(Object.keys(finished)).toEqual(["step", "call_id", "name", "ok", "output", "duration_ms"]);
+    expect(Object.keys(finished)).toEqual(["schema_version", "type", "step", "call_id", "name", "ok", "output", "duration_ms"]);
   });
 
   it("ends a failed stream with run.failed carrying the error and the partial result", async () => {

@@ -1,12 +1,16 @@
 import type { AgentEvent } from "../../agent/index.ts";
 import type { AppContext, RequestInfo } from "../context.ts";
 import { clientGone, prepareRun, runTimeoutMs } from "../execute-run.ts";
+import { admitKey, countKeyRun } from "../key-admission.ts";
 import { RunStoreError, type RunRecord } from "../../runs/run-store.ts";
 import { encodeRunRequest, pausedRunJson } from "../stored-run.ts";
 import { badRequest, HttpError } from "../http-error.ts";
 import { runObjectJson } from "./run-objects.ts";
 import { readJsonBody } from "../read-body.ts";
 import { clientClosedStatus, runJson } from "../run-errors.ts";
+import { eventJson, progressEventJson } from "../../contract/event-json.ts";
+import { outputSchemaFor } from "../output-schemas.ts";
+import { eventData } from "../../runs/journal-codec.ts";
 import { parseRunRequest, type RunRequest } from "../run-request.ts";
 import { openSse, type SseChannel } from "../sse.ts";
 import { traceparentOf } from "../trace-context.ts";
@@ -23,13 +27,14 @@ export async function postRun(ctx: AppContext, req: Request, info: RequestInfo):
   if (request.input.at(-1)?.role !== "user") {
     throw badRequest('input: the last message must be from the user (role "user"); skiff answers it', "input");
   }
-  if (request.background) return submitBackground(ctx, request, traceparentOf(req), info);
+  const outputSchema = await outputSchemaFor(deps, request.outputSchemaJson);
+  if (request.background) return submitBackground(ctx, { ...request, ...(outputSchema === undefined ? {} : { outputSchema }) }, traceparentOf(req), info);
   // A stream's reader can also cancel it; that too stops the run.
   const streamGone = request.stream ? new AbortController() : undefined;
   const prepared = await prepareRun(
     ctx,
     streamGone ? AbortSignal.any([req.signal, streamGone.signal]) : req.signal,
-    { ...request, traceparent: traceparentOf(req), approvals: "pause" },
+    { ...request, traceparent: traceparentOf(req), approvals: "pause", ...(outputSchema === undefined ? {} : { outputSchema }) },
     info,
   );
   const { ids } = prepared;
@@ -48,15 +53,15 @@ export async function postRun(ctx: AppContext, req: Request, info: RequestInfo):
   }
 
   const { response, channel } = openSse(ctx.heartbeat, headers, () => streamGone?.abort());
-  channel.send(JSON.stringify({ id: ids.id, session_id: ids.sessionId ?? null }), "run.started");
+  channel.send(JSON.stringify(eventJson("run.started", { id: ids.id, session_id: ids.sessionId ?? null })), "run.started");
   info.finished = prepared
     .run((event) => forward(channel, event))
     .then((end) => {
       if (clientGone(channel, end)) info.status = clientClosedStatus;
       if (end.ok && end.result.finishReason === "requires_action") {
-        channel.send(JSON.stringify(pausedRunJson(ids, end.result.pendingApprovals ?? [], ctx.now())), "run.requires_action");
-      } else if (end.ok) channel.send(JSON.stringify(runJson(ids, end.result)), "run.completed");
-      else channel.send(JSON.stringify(end.failure.http.body()), "run.failed");
+        channel.send(JSON.stringify(eventJson("run.requires_action", pausedRunJson(ids, end.result.pendingApprovals ?? [], ctx.now()))), "run.requires_action");
+      } else if (end.ok) channel.send(JSON.stringify(eventJson("run.completed", runJson(ids, end.result))), "run.completed");
+      else channel.send(eventData("run.failed", end.failure.http.body()), "run.failed");
       channel.close();
     });
   return response;
@@ -75,7 +80,10 @@ async function submitBackground(ctx: AppContext, request: RunRequest, traceparen
   const id = ctx.newId();
   info.runId = id;
   info.sessionId = request.sessionId;
-  const job = { ...request, traceparent };
+  // A key's limits are checked now; its run takes a slot of the key where it executes.
+  const key = info.caller?.kind === "key" ? info.caller.key : undefined;
+  if (key !== undefined) await admitKey(ctx, key, "background");
+  const job = { ...request, traceparent, ...(key === undefined ? {} : { keyName: key.name }) };
   const timeoutMs = runTimeoutMs(ctx, request);
   let record: RunRecord;
   try {
@@ -87,38 +95,15 @@ async function submitBackground(ctx: AppContext, request: RunRequest, traceparen
       cause: error,
     });
   }
+  if (key !== undefined) await countKeyRun(ctx, key, id);
   info.outcome = "accepted";
   return Response.json(runObjectJson(record), { status: 202, headers: { "x-skiff-run-id": id, location: `/v1/runs/${id}` } });
 }
 
 /** The loop's progress events, in the API's snake_case. The final event is sent after the turn is saved. */
 function forward(channel: SseChannel, event: AgentEvent): void {
-  switch (event.type) {
-    case "step.started":
-      channel.send(`{"step":${event.step}}`, event.type);
-      return;
-    case "model.delta":
-      channel.send(JSON.stringify({ step: event.step, text: event.text }), event.type);
-      return;
-    case "tool.started":
-      channel.send(JSON.stringify({ step: event.step, call_id: event.callId, name: event.name, arguments: event.arguments }), event.type);
-      return;
-    case "tool.finished":
-      channel.send(
-        JSON.stringify({
-          step: event.step,
-          call_id: event.callId,
-          name: event.name,
-          ok: event.ok,
-          output: event.output,
-          duration_ms: Math.round(event.durationMs * 100) / 100,
-        }),
-        event.type,
-      );
-      return;
-    default:
-      // run.completed/run.failed are sent by postRun with the ids; event kinds the loop may add
-      // later are not streamed until the API documents them.
-      return;
-  }
+  // run.completed/run.failed are sent by postRun with the ids; event kinds the loop may add later
+  // are not streamed until the API documents them.
+  const json = progressEventJson(event);
+  if (json !== undefined) channel.send(JSON.stringify(json), event.type);
 }
