@@ -13,6 +13,10 @@ export interface ApprovalDecision {
   readonly approve: boolean;
   /** Why, for a denial: the model is told. */
   readonly reason?: string;
+  /** Who decided (`terminal`, `api`, `approval_timeout`, a key's name), for the trace. */
+  readonly by?: string;
+  /** How long the call waited for the decision, in ms, for the trace. */
+  readonly waitMs?: number;
 }
 
 /** Decides on calls that need approval. */

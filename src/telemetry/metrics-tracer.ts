@@ -49,6 +49,10 @@ class MetricsRun implements RunSpan {
     return new MetricsTool(this.sink, tool, this.info.agentName);
   }
 
+  approvalDecided(): void {
+    // Decisions are counted in the run's events and logs, not as metrics.
+  }
+
   end(outcome: RunSpanOutcome): void {
     this.sink.metrics.record(sc.METRIC_GEN_AI_INVOKE_AGENT_DURATION, (this.sink.now() - this.start) / 1000, {
       [sc.ATTR_GEN_AI_AGENT_NAME]: this.info.agentName,

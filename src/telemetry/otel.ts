@@ -46,7 +46,7 @@ import { sampleRun } from "./sampler.ts";
 import * as sc from "./semconv.ts";
 import type { RecordedEvent } from "./span-limits.ts";
 import { formatTraceparent, parseTraceparent } from "./traceparent.ts";
-import type { ChatSpan, ChatSpanInfo, RunSpan, RunSpanInfo, RunSpanOutcome, ToolSpan, ToolSpanInfo, Tracer } from "./tracer.ts";
+import type { ApprovalSpanInfo, ChatSpan, ChatSpanInfo, RunSpan, RunSpanInfo, RunSpanOutcome, ToolSpan, ToolSpanInfo, Tracer } from "./tracer.ts";
 
 export type { OtelTracerOptions } from "./otel-options.ts";
 
@@ -128,7 +128,7 @@ class RecordedRun implements RunSpan {
   readonly context: SpanContext;
   private readonly parent: SpanContext | undefined;
   private readonly attributes: Attributes;
-  private readonly events: RecordedEvent[] | undefined;
+  private events: RecordedEvent[] | undefined;
   private readonly wall: number;
   private readonly mono: number;
   private readonly request: RequestRecord | undefined;
@@ -168,6 +168,18 @@ class RecordedRun implements RunSpan {
     const startTime = this.now();
     const attributes = toolStartAttributes(tool, this.agentName, this.options);
     return this.track(new ToolRecord(this, attributes, startTime, this.options.ids.generateSpanId()));
+  }
+
+  approvalDecided(decision: ApprovalSpanInfo): void {
+    if (this.ended) return;
+    const attributes: Attributes = {
+      [sc.ATTR_GEN_AI_TOOL_CALL_ID]: decision.callId,
+      [sc.ATTR_GEN_AI_TOOL_NAME]: decision.toolName,
+      [sc.ATTR_SKIFF_APPROVAL_APPROVED]: decision.approve,
+      ...(decision.by === undefined ? {} : { [sc.ATTR_SKIFF_APPROVAL_BY]: decision.by }),
+      ...(decision.waitMs === undefined ? {} : { [sc.ATTR_SKIFF_APPROVAL_WAIT_MS]: Math.round(decision.waitMs) }),
+    };
+    (this.events ??= []).push({ name: sc.EVENT_SKIFF_APPROVAL_DECIDED, attributes, time: this.now() });
   }
 
   end(outcome: RunSpanOutcome): void {
@@ -375,6 +387,8 @@ class UnrecordedRun implements RunSpan {
     // Its own span id, as the SDK gives a non-recording span, and the sampled flag off.
     return new UnrecordedTool(formatTraceparent({ traceId: this.traceId, spanId: this.ids.generateSpanId(), sampled: false }));
   }
+
+  approvalDecided(): void {}
 
   end(): void {}
 }

@@ -112,6 +112,11 @@ export const SCHEMA_URL = "https://opentelemetry.io/schemas/1.41.0";
 
 /** skiff's own: the agent span's event when a run continues an earlier attempt (durable runs). */
 export const EVENT_SKIFF_RUN_RESUMED = "skiff.run.resumed";
+/** Event on the agent span: a person decided on a tool call that needed approval. */
+export const EVENT_SKIFF_APPROVAL_DECIDED = "skiff.approval.decided";
+export const ATTR_SKIFF_APPROVAL_APPROVED = "skiff.approval.approved";
+export const ATTR_SKIFF_APPROVAL_BY = "skiff.approval.by";
+export const ATTR_SKIFF_APPROVAL_WAIT_MS = "skiff.approval.wait_ms";
 /** On that event: which attempt this is (2 for the first resumption). */
 export const ATTR_SKIFF_RUN_ATTEMPT = "skiff.run.attempt";
 /** On that event: the replica that resumed the run. */

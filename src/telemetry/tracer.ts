@@ -99,7 +99,20 @@ export interface RunSpan extends ChatSpanFactory {
   /** Trace id (32 hex chars) when traced, for results and logs. */
   readonly traceId: string | undefined;
   startTool(info: ToolSpanInfo): ToolSpan;
+  /** A person's decision on a tool call that needed approval, as an event on the agent span. */
+  approvalDecided(decision: ApprovalSpanInfo): void;
   end(outcome: RunSpanOutcome): void;
+}
+
+/** One approval decision, for the agent span's `skiff.approval.decided` event. */
+export interface ApprovalSpanInfo {
+  readonly callId: string;
+  readonly toolName: string;
+  readonly approve: boolean;
+  /** Who decided: `terminal`, `api`, `approval_timeout`, or an API key's name. */
+  readonly by?: string;
+  /** How long the call waited for the decision, in ms, when known. */
+  readonly waitMs?: number;
 }
 
 /** What is known when the HTTP service starts handling a request that runs the agent. */
@@ -144,6 +157,7 @@ const noopRunSpan: RunSpan = {
   traceId: undefined,
   startChat: () => noopChatSpan,
   startTool: () => noopToolSpan,
+  approvalDecided() {},
   end() {},
 };
 
@@ -181,6 +195,11 @@ class RunPair implements RunSpan {
 
   startTool(info: ToolSpanInfo): ToolSpan {
     return new ToolPair(this.first.startTool(info), this.second.startTool(info));
+  }
+
+  approvalDecided(decision: ApprovalSpanInfo): void {
+    this.first.approvalDecided(decision);
+    this.second.approvalDecided(decision);
   }
 
   end(outcome: RunSpanOutcome): void {

@@ -5,6 +5,7 @@ import { type ApprovalGate, approvalPolicy, deniedOutput } from "../../src/agent
 import type { JournalledModelCall, RunJournal } from "../../src/agent/journal.ts";
 import type { Message, ToolMessage } from "../../src/model/messages.ts";
 import { defineTool } from "../../src/tools/define-tool.ts";
+import type { ApprovalSpanInfo, Tracer } from "../../src/telemetry/tracer.ts";
 import { call, scriptedModel } from "../fakes/scripted-model.ts";
 
 const limits = { maxSteps: 6, toolTimeoutMs: 5_000, toolOutputLimit: 64 * 1024 };
@@ -136,6 +137,29 @@ describe("runAgent with approvals", () => {
     const outputs = Object.fromEntries(result.steps[0]!.toolCalls.map((c) => [c.id, c.output]));
     expect(outputs["w1"]).toBe(deniedOutput("no"));
     expect(JSON.parse(outputs["w2"]!)).toEqual({ n: 3, by: "write" });
+  });
+});
+
+describe("approvals on the run's span", () => {
+  it("records each decision the run applies, with who decided and how long the call waited", async () => {
+    const counts = new Map<string, number>();
+    const seen: ApprovalSpanInfo[] = [];
+    const tracer: Tracer = {
+      startRun: () => ({
+        traceId: undefined,
+        startChat: () => ({ end() {}, fail() {}, event() {} }),
+        startTool: () => ({ traceparent: undefined, end() {}, fail() {} }),
+        approvalDecided: (decision) => void seen.push(decision),
+        end() {},
+      }),
+    };
+    const { approvals } = gate(["write"], (request) => request.calls.map((c) => ({ callId: c.id, approve: c.id === "w1" })));
+    await runAgent({ model: scriptedModel([{ toolCalls: stepCalls }, { text: "ok" }]), tools: tools(counts), messages: question, limits, approvals, tracer });
+    expect(seen.map((d) => [d.callId, d.toolName, d.approve, d.by])).toEqual([
+      ["w1", "write", true, "terminal"],
+      ["w2", "write", false, "terminal"],
+    ]);
+    expect(seen.every((d) => typeof d.waitMs === "number" && d.waitMs >= 0)).toBe(true);
   });
 });
 

@@ -90,6 +90,20 @@ describe("resumed runs (RunSpanInfo.traceId, .resumed)", () => {
     expect(resumed!.spanId).not.toBe(plain!.spanId);
   });
 
+  it("puts a skiff.approval.decided event per decision on the agent span: call, tool, decision, who, how long", async () => {
+    const tracer = start();
+    const span = tracer.startRun({ agentName: "skiff", requestModel: "m", input: [], tools: [], traceId: firstTrace, resumed: { attempt: 2, replica: "r" } });
+    span.approvalDecided({ callId: "c1", toolName: "fs_write", approve: true, by: "api", waitMs: 61_234.6 });
+    span.approvalDecided({ callId: "c2", toolName: "fs_write", approve: false });
+    span.end({ usage: emptyUsage, finishReason: "stop" });
+    const agent = (await exported()).find((s) => s.name === "invoke_agent skiff")!;
+    expect(agent.events.map((event) => [event.name, event.attributes])).toEqual([
+      ["skiff.run.resumed", { "skiff.run.attempt": 2, "skiff.replica": "r" }],
+      ["skiff.approval.decided", { "gen_ai.tool.call.id": "c1", "gen_ai.tool.name": "fs_write", "skiff.approval.approved": true, "skiff.approval.by": "api", "skiff.approval.wait_ms": 61_235 }],
+      ["skiff.approval.decided", { "gen_ai.tool.call.id": "c2", "gen_ai.tool.name": "fs_write", "skiff.approval.approved": false }],
+    ]);
+  });
+
   it("samples a resumed run by its own trace id, so every attempt of a trace gets the same decision", async () => {
     const tracer = start({ sampler: "traceidratio", samplerRatio: 0.5 });
     const ratio = new TraceIdRatioBasedSampler(0.5);
