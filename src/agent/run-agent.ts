@@ -1,7 +1,7 @@
 import { SkiffError } from "../errors.ts";
-import { addUsage, emptyUsage, type Message, type ToolCall, type ToolMessage, type Usage } from "../model/messages.ts";
-import type { Model, ModelFinishReason, ModelResponse, ToolSpec } from "../model/model.ts";
-import { noopTracer, type RunSpan, type Tracer } from "../telemetry/tracer.ts";
+import { emptyUsage, type Message, type ToolMessage, type Usage } from "../model/messages.ts";
+import type { Model, ModelFinishReason, ModelResponse } from "../model/model.ts";
+import { noopTracer, type Tracer } from "../telemetry/tracer.ts";
 import type { Tool } from "../tools/tool.ts";
 import { raceAbort } from "../util/abort.ts";
 import {
@@ -13,15 +13,14 @@ import {
   RunModelError,
   RunTimeoutError,
 } from "./errors.ts";
-import type { AgentEvent, AgentEventListener } from "./events.ts";
+import type { AgentEventListener } from "./events.ts";
 import { fitContext } from "./context-window.ts";
-import { executeToolCall } from "./execute-tool-call.ts";
-import { type ApprovalGate, deniedOutput } from "./approval.ts";
+import type { ApprovalGate } from "./approval.ts";
 import { checkAnswer, type OutputSchema } from "./output-schema.ts";
-import { interruptedCallOutput, type JournalledStep, JournalWriteFailed, type ResumePoint, type RunJournal } from "./journal.ts";
-import type { FinishReason, PendingApproval, RunResult, Step, ToolCallRecord } from "./result.ts";
-import { scheduleToolCalls } from "./schedule-tool-calls.ts";
-import { type BudgetCondition, costBudget, tokenBudget, totalCost } from "./stop-condition.ts";
+import { type JournalledStep, JournalWriteFailed, type ResumePoint, type RunJournal } from "./journal.ts";
+import type { FinishReason, PendingApproval, RunResult, Step } from "./result.ts";
+import { type ModelCallInProgress, notRun, RunContext, safeEmitter, type StepInProgress, toolIndex } from "./run-context.ts";
+import { journalWrite, runToolCalls } from "./run-tool-calls.ts";
 
 /** Bounds of one run. */
 export interface RunLimits {
@@ -97,96 +96,6 @@ type NextStep =
   | { readonly type: "max_steps" }
   | { readonly type: "budget"; readonly budget: "tokens" | "cost" }
   | { readonly type: "requires_action"; readonly pending: readonly PendingApproval[] };
-
-/** The step whose tools are running, so a run that fails mid-step still reports what it did. */
-interface StepInProgress {
-  readonly index: number;
-  readonly response: ModelResponse;
-  readonly startedAt: number;
-  readonly modelDurationMs: number;
-  readonly finished: ToolCallRecord[];
-}
-
-/** A model call under way: when it started, and what it has streamed so far. */
-interface ModelCallInProgress {
-  readonly index: number;
-  readonly startedAt: number;
-  text: string;
-}
-
-/** One run's state, shared by its steps. A class: an in-flight run holds it for its whole life. */
-class RunContext {
-  readonly messages: Message[];
-  readonly steps: Step[] = [];
-  inProgress: StepInProgress | undefined;
-  /** Set while the model is asked, so a run that fails then still reports that step and its text. */
-  calling: ModelCallInProgress | undefined;
-  readonly budgets: readonly BudgetCondition[];
-  /** Corrective turns sent so far for answers that did not match the output schema. */
-  corrections = 0;
-
-  constructor(
-    readonly options: RunOptions,
-    readonly index: ToolIndex,
-    readonly signal: AbortSignal,
-    readonly deadline: number | undefined,
-    readonly span: RunSpan,
-    readonly emit: (event: AgentEvent) => void,
-    readonly now: () => number,
-    readonly runStart: number,
-  ) {
-    this.messages = [...options.messages];
-    const { maxTokens, maxCostUsd } = options.limits;
-    const budgets: BudgetCondition[] = [];
-    if (maxTokens !== undefined) budgets.push(tokenBudget(maxTokens));
-    if (maxCostUsd !== undefined && options.price) budgets.push(costBudget(maxCostUsd, options.price));
-    this.budgets = budgets;
-  }
-
-  /** The run so far, as a result. */
-  snapshot(finishReason: FinishReason, output: string, budget?: "tokens" | "cost"): RunResult {
-    return {
-      output,
-      messages: this.messages,
-      inputMessageCount: this.options.messages.length,
-      steps: this.steps,
-      usage: totalUsage(this.steps),
-      costUsd: totalCost(this.steps, this.options.price),
-      finishReason,
-      ...(budget === undefined ? {} : { budget }),
-      traceId: this.span.traceId,
-      durationMs: this.now() - this.runStart,
-    };
-  }
-
-  /** The step in progress as a Step, with the calls that finished, in start order. */
-  stepOf(step: StepInProgress, toolCalls: readonly ToolCallRecord[]): Step {
-    const { response } = step;
-    return {
-      index: step.index,
-      model: response.model,
-      provider: response.provider,
-      responseId: response.id,
-      finishReason: response.finishReason,
-      usage: response.usage,
-      startMs: step.startedAt - this.runStart,
-      modelDurationMs: step.modelDurationMs,
-      durationMs: this.now() - step.startedAt,
-      toolCalls,
-    };
-  }
-
-  /** Which budget the steps so far plus `response` crossed, if any. */
-  crossedBudget(response: ModelResponse): "tokens" | "cost" | undefined {
-    if (this.budgets.length === 0) return undefined;
-    const usages = [...this.steps, response];
-    for (const budget of this.budgets) {
-      const crossed = budget(usages);
-      if (crossed) return crossed;
-    }
-    return undefined;
-  }
-}
 
 /**
  * Runs the agent loop: ask the model, run every tool call of the step at once, feed the results
@@ -345,141 +254,6 @@ async function runStep(run: RunContext, index: number, journalled: JournalledSte
   return overBudget ? { type: "budget", budget: overBudget } : decideNextStep(response, index, options.limits.maxSteps);
 }
 
-/** A step's tool results, and the calls left waiting for a person's decision. */
-interface StepCalls {
-  readonly records: ToolCallRecord[];
-  readonly pending: readonly PendingApproval[];
-}
-
-/**
- * Runs a step's calls. With an earlier attempt's journal, a finished call keeps its result, and a
- * call that started but did not finish runs again only when its tool is idempotent; otherwise the
- * model is told it was interrupted. Calls that need approval run once approved; a denied one is
- * answered with the denial; undecided ones (the gate paused) are left pending, and the others run.
- */
-async function runToolCalls(run: RunContext, step: StepInProgress, calls: readonly ToolCall[], journalled: JournalledStep | undefined): Promise<StepCalls> {
-  const { options, signal, index } = run;
-  const { journal, approvals } = options;
-  let toRun = calls;
-  if (journalled) {
-    toRun = calls.filter((call) => !journalled.finished.has(call.id) && (!journalled.startedCallIds.has(call.id) || index.toolsByName.get(call.name)?.idempotent === true));
-  }
-  let decisions = journalled?.decisions;
-  let pendingIds: ReadonlySet<string> | undefined;
-  if (approvals) {
-    const undecided = toRun.filter((call) => approvals.requires(call.name) && !decisions?.has(call.id) && !journalled?.startedCallIds.has(call.id));
-    if (undecided.length > 0) {
-      const asked = run.now();
-      const answer = await approvals.decide({ step: step.index, calls: undecided, signal });
-      if (answer === "pause") {
-        pendingIds = new Set(undecided.map((call) => call.id));
-      } else {
-        if (journal) await journalWrite(journal.approvalsDecided(step.index, answer));
-        const waitMs = run.now() - asked;
-        const decided = new Map([...(decisions ?? []), ...answer.map((decision) => [decision.callId, { by: "terminal", waitMs, ...decision }] as const)]);
-        // A gate that left a call out has not approved it.
-        for (const call of undecided) if (!decided.has(call.id)) decided.set(call.id, { callId: call.id, approve: false, reason: "no decision was given" });
-        decisions = decided;
-      }
-    }
-  }
-  // The decisions this attempt applies go on its span, with who decided and how long the call waited.
-  if (decisions) {
-    for (const call of toRun) {
-      const decision = decisions.get(call.id);
-      if (decision) {
-        run.span.approvalDecided({
-          callId: call.id,
-          toolName: call.name,
-          approve: decision.approve,
-          ...(decision.by === undefined ? {} : { by: decision.by }),
-          ...(decision.waitMs === undefined ? {} : { waitMs: decision.waitMs }),
-        });
-      }
-    }
-  }
-  const denied = (call: ToolCall) => decisions?.get(call.id)?.approve === false;
-  const starting = toRun.filter((call) => !pendingIds?.has(call.id) && !denied(call));
-  if (journal && starting.length > 0) await journalWrite(journal.toolsStarting(step.index, starting));
-  const settle = async (record: ToolCallRecord): Promise<ToolCallRecord> => {
-    if (journal) await journalWrite(journal.toolFinished(step.index, record));
-    step.finished.push(record);
-    return record;
-  };
-  const execute = async (call: ToolCall): Promise<ToolCallRecord | undefined> => {
-    const done = journalled?.finished.get(call.id);
-    if (done) return done;
-    if (pendingIds?.has(call.id)) return undefined;
-    if (denied(call)) return settle(notRun(call, "", run.now() - run.runStart, deniedOutput(decisions?.get(call.id)?.reason)));
-    if (!toRun.includes(call)) return settle(notRun(call, "", run.now() - run.runStart, interruptedCallOutput));
-    return settle(
-      await executeToolCall(call, {
-        tools: index.toolsByName,
-        runSignal: signal,
-        timeoutMs: options.limits.toolTimeoutMs,
-        outputLimit: options.limits.toolOutputLimit,
-        span: run.span,
-        step: step.index,
-        runStart: run.runStart,
-        now: run.now,
-        emit: run.emit,
-      }),
-    );
-  };
-  const results = await raceAbort(
-    scheduleToolCalls(
-      calls,
-      {
-        maxParallel: options.limits.maxParallelTools ?? Number.POSITIVE_INFINITY,
-        isSerial: (call) => index.toolsByName.get(call.name)?.parallel === false,
-      },
-      execute,
-    ),
-    signal,
-  );
-  const records = results.filter((record): record is ToolCallRecord => record !== undefined);
-  const pending = pendingIds ? calls.filter((call) => pendingIds.has(call.id)).map((call) => ({ step: step.index, callId: call.id, name: call.name, arguments: call.arguments })) : [];
-  return { records, pending };
-}
-
-/** Waits for a journal write; a failure becomes JournalWriteFailed so the run ends with it. */
-async function journalWrite(write: Promise<void>): Promise<void> {
-  try {
-    await write;
-  } catch (error) {
-    throw new JournalWriteFailed(error);
-  }
-}
-
-interface ToolIndex {
-  readonly toolsByName: ReadonlyMap<string, Tool>;
-  readonly toolSpecs: readonly ToolSpec[];
-}
-
-/** A service passes the same tools array to every run: index it once, not per run. */
-const toolIndexes = new WeakMap<readonly Tool[], ToolIndex>();
-
-function toolIndex(tools: readonly Tool[]): ToolIndex {
-  let index = toolIndexes.get(tools);
-  if (!index) {
-    index = {
-      toolsByName: new Map(tools.map((tool) => [tool.name, tool] as const)),
-      toolSpecs: tools.map(({ name, description, parameters }) => ({ name, description, parameters })),
-    };
-    toolIndexes.set(tools, index);
-  }
-  return index;
-}
-
-function totalUsage(steps: readonly { readonly usage: Usage }[]): Usage {
-  return steps.reduce<Usage>((sum, step) => addUsage(sum, step.usage), emptyUsage);
-}
-
-/** A tool call the loop chose not to run; the model (in a later session turn) is told why. */
-function notRun(call: ToolCall, reason: string, atMs: number, output = `error: ${reason}`): ToolCallRecord {
-  return { id: call.id, name: call.name, arguments: call.arguments, ok: false, output, startMs: atMs, durationMs: 0 };
-}
-
 function decideNextStep(response: ModelResponse, index: number, maxSteps: number): NextStep {
   const wantsTools = (response.message.tool_calls?.length ?? 0) > 0;
   if (!wantsTools) {
@@ -550,15 +324,4 @@ function toRunError(error: unknown, signal: AbortSignal, timeoutMs: number, part
     }),
     partial("error"),
   );
-}
-
-function safeEmitter(listener: AgentEventListener | undefined): (event: AgentEvent) => void {
-  if (!listener) return () => {};
-  return (event) => {
-    try {
-      listener(event);
-    } catch {
-      // A listener (a closed SSE stream, a broken pipe) must not break the run it observes.
-    }
-  };
 }
