@@ -33,6 +33,18 @@ const tableExamples: Readonly<Record<string, readonly string[]>> = {
     '# argv = ["wc", "-w", "{path}"]',
     '# parameters = { type = "object", properties = { path = { type = "string" } }, required = ["path"] }',
   ],
+  "server.keys": [
+    "# A client of skiff serve with its own key and limits: run `skiff keys new NAME` for the entry.",
+    "# Every limit is optional; tools = [] offers no tools (docs/keys.md):",
+    "# [[server.keys]]",
+    '# name = "billing-app"',
+    '# hash = "sha256:<64 hex digits, printed by skiff keys new>"',
+    "# requests_per_minute = 60",
+    "# max_concurrent = 4",
+    "# tokens_per_day = 2000000",
+    "# cost_per_day = 5.0",
+    '# tools = ["time", "calc"]',
+  ],
   mcp: [
     "# An MCP server, by command (stdio) or url (streamable HTTP); its tools appear as <name>__<tool>:",
     "# [[mcp]]",

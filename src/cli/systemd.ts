@@ -70,10 +70,10 @@ export function renderUnit(input: UnitInput): { readonly text: string; readonly 
 
   const listen = parseListen(config.server.listen);
   const tokenFile = config.server.auth_token_file;
-  if (!isLoopback(listen.hostname) && tokenFile === undefined) {
+  if (!isLoopback(listen.hostname) && tokenFile === undefined && config.server.keys.length === 0) {
     throw new UsageError(
       `the unit would listen on ${config.server.listen} without a bearer token, and skiff serve refuses that; ` +
-        "pass --auth-token-file PATH (a root-only file, loaded with LoadCredential=)" +
+        "pass --auth-token-file PATH (a root-only file, loaded with LoadCredential=), or declare [[server.keys]] in the config" +
         (input.env["SKIFF_AUTH_TOKEN"] ? " — SKIFF_AUTH_TOKEN from this shell is not copied into the unit" : ""),
     );
   }
@@ -130,6 +130,8 @@ export function renderUnit(input: UnitInput): { readonly text: string; readonly 
     "NotifyAccess=main",
     ...(watchdogMs > 0 ? ["# Restarted when the event loop sends no WATCHDOG=1 for this long (server.watchdog).", `WatchdogSec=${systemdTimeSpan(watchdogMs)}`] : []),
     `ExecStart=${[...args.map(quoteExecArg), ...credentialArgs].join(" ")}`,
+    "# systemctl reload skiff: [[server.keys]] and the auth token are read again, nothing else (docs/keys.md).",
+    "ExecReload=/bin/kill -HUP $MAINPID",
     ...credentials,
     "Restart=on-failure",
     "RestartSec=2s",

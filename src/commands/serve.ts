@@ -24,5 +24,9 @@ export async function runServe(context: CommandContext): Promise<number> {
       process.on("SIGTERM", () => handler("SIGTERM"));
       process.on("SIGINT", () => handler("SIGINT"));
     },
+    onReload: (handler) => {
+      process.on("SIGHUP", handler);
+    },
+    reloadConfig: () => context.loadConfig().config,
   });
 }

@@ -7,6 +7,10 @@ import { errorCodeOf } from "./run-errors.ts";
 import { type BoundedSessionStore, boundSessionStore } from "../sessions/index.ts";
 import { noopTracer, type Tracer } from "../telemetry/tracer.ts";
 import type { AppDeps } from "./deps.ts";
+import { KeyLimiter } from "./key-limiter.ts";
+import { type Caller, KeyRing } from "./key-ring.ts";
+import { boundUsageStore } from "../usage/bounded-usage-store.ts";
+import { createMemoryUsageStore } from "../usage/memory-usage.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import { createServerMetrics, type ServerMetrics } from "./metrics.ts";
 import type { BodyLimits } from "./read-body.ts";
@@ -29,6 +33,10 @@ export interface AppContext {
   readonly now: () => number;
   /** Durable runs on this replica: leases, claims, cancels, and the run store. */
   readonly executor: RunExecutor;
+  /** The current keys and token (replaced on reload). */
+  readonly keys: KeyRing;
+  /** Each key's limits and usage counters. */
+  readonly limiter: KeyLimiter;
 }
 
 /** Fills in defaults once per app. */
@@ -45,6 +53,9 @@ export function createContext(deps: AppDeps): AppContext {
     newId: deps.newId ?? (() => `run_${crypto.randomUUID().replaceAll("-", "")}`),
     now: deps.now ?? Date.now,
   };
+  const keys = new KeyRing({ keys: deps.apiKeys ?? [], token: deps.authToken }, deps.tools);
+  const usageStore = boundUsageStore(deps.usageStore ?? createMemoryUsageStore(), deps.settings.storeTimeoutMs ?? 10_000);
+  const limiter = new KeyLimiter({ store: usageStore, now: base.now, ...(deps.price === undefined ? {} : { price: deps.price }) });
   const replica = deps.replica ?? defaultReplicaName();
   const leaseMs = deps.settings.runLeaseMs ?? 15_000;
   const executor = new RunExecutor({
@@ -62,7 +73,7 @@ export function createContext(deps: AppDeps): AppContext {
     warn: (message, error) => base.logger.log("warn", message, { error_code: error === undefined ? undefined : errorCodeOf(error) }),
     now: base.now,
   });
-  const context: AppContext = { ...base, executor };
+  const context: AppContext = { ...base, executor, keys, limiter };
   if (deps.requiresApproval) {
     const timeoutMs = deps.settings.approvalTimeoutMs ?? 3_600_000;
     // A tenth of the timeout, between 1 s and 1 min: a denial comes at most that late.
@@ -85,6 +96,10 @@ function defaultReplicaName(): string {
 export interface RequestInfo {
   /** Route pattern, e.g. `/v1/sessions/{id}`. */
   route: string;
+  /** Who sent the request (set for /v1/ routes once authenticated). */
+  caller?: Caller;
+  /** The name of the request's key, for the log line (never the key). */
+  keyName?: string;
   runId?: string;
   traceId?: string;
   sessionId?: string;

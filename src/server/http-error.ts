@@ -4,6 +4,7 @@ import { SkiffError } from "../errors.ts";
 export type ErrorType =
   | "invalid_request_error"
   | "authentication_error"
+  | "permission_error"
   | "not_found_error"
   | "method_not_allowed"
   | "conflict_error"

@@ -45,7 +45,7 @@ export function checkExposure(address: ListenAddress, hasToken: boolean): void {
       path: "server.listen",
       message:
         `listening on ${address.hostname} would expose the API to the network without authentication; ` +
-        "set server.auth_token_file (--auth-token-file PATH) or SKIFF_AUTH_TOKEN, or listen on 127.0.0.1",
+        "set server.auth_token_file (--auth-token-file PATH) or SKIFF_AUTH_TOKEN, or declare [[server.keys]], or listen on 127.0.0.1",
     },
   ]);
 }

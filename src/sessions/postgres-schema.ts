@@ -72,6 +72,28 @@ CREATE TABLE skiff_run_events (
 );
 ALTER TABLE skiff_sessions ADD COLUMN last_run_id text;`,
   },
+  {
+    version: 4,
+    description: "API keys' usage per UTC day and requests per minute",
+    // One row per key and day, and one per key for its current minute: every change is one
+    // INSERT … ON CONFLICT DO UPDATE, whose row lock makes replicas' additions serialize.
+    sql: `
+CREATE TABLE skiff_key_usage (
+  key_name text NOT NULL,
+  day text NOT NULL,
+  runs bigint NOT NULL DEFAULT 0,
+  input_tokens bigint NOT NULL DEFAULT 0,
+  output_tokens bigint NOT NULL DEFAULT 0,
+  cost_usd double precision NOT NULL DEFAULT 0,
+  PRIMARY KEY (key_name, day)
+);
+CREATE INDEX skiff_key_usage_by_day ON skiff_key_usage (day);
+CREATE TABLE skiff_key_requests (
+  key_name text PRIMARY KEY,
+  minute bigint NOT NULL,
+  count integer NOT NULL
+);`,
+  },
 ];
 
 /** The schema this binary writes. */

@@ -70,6 +70,28 @@ CREATE TABLE run_events (
 ) STRICT;
 ALTER TABLE sessions ADD COLUMN last_run_id TEXT;`,
   },
+  {
+    version: 4,
+    description: "API keys' usage per UTC day and requests per minute",
+    // One row per key and day, and one per key for its current minute: every change is one
+    // UPSERT, so processes sharing the file add up instead of overwriting each other.
+    sql: `
+CREATE TABLE key_usage (
+  key_name TEXT NOT NULL,
+  day TEXT NOT NULL,
+  runs INTEGER NOT NULL DEFAULT 0,
+  input_tokens INTEGER NOT NULL DEFAULT 0,
+  output_tokens INTEGER NOT NULL DEFAULT 0,
+  cost_usd REAL NOT NULL DEFAULT 0,
+  PRIMARY KEY (key_name, day)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX key_usage_by_day ON key_usage (day);
+CREATE TABLE key_requests (
+  key_name TEXT PRIMARY KEY,
+  minute INTEGER NOT NULL,
+  count INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;`,
+  },
 ];
 
 /** The schema this binary writes. */

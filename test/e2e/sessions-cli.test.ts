@@ -40,7 +40,7 @@ describe("skiff sessions (compiled binary)", () => {
       expect(result.stdout).toBe(expectedExport);
     }
     const db = new Database(path, { readonly: true });
-    expect(db.query("SELECT version FROM schema_version ORDER BY version").all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    expect(db.query("SELECT version FROM schema_version ORDER BY version").all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
     db.close();
   }, slow);
 
@@ -114,12 +114,12 @@ describe("skiff sessions (compiled binary)", () => {
     const path = join(tempDir(), "future.db");
     const db = new Database(path);
     db.exec("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT");
-    db.exec("INSERT INTO schema_version VALUES (1, 'a', 0), (2, 'b', 0), (3, 'c', 0), (4, 'd', 0)");
+    db.exec("INSERT INTO schema_version VALUES (1, 'a', 0), (2, 'b', 0), (3, 'c', 0), (4, 'd', 0), (5, 'e', 0)");
     db.close();
     const result = await runSkiff(["serve", "--model", "demo", "--listen", "127.0.0.1:0", "--sessions", `sqlite:${path}`]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(
-      `skiff: config error: server.sessions: the session database ${path} has schema version 4, but this skiff only knows versions up to 3`,
+      `skiff: config error: server.sessions: the session database ${path} has schema version 5, but this skiff only knows versions up to 4`,
     );
   }, slow);
 

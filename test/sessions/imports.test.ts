@@ -19,15 +19,15 @@ function using(pattern: RegExp): string[] {
 }
 
 describe("database drivers stay in their adapters", () => {
-  it("only src/sessions/postgres*.ts and src/runs/postgres*.ts use Bun.sql", () => {
+  it("only the Postgres adapters (src/sessions/, src/runs/, src/usage/ postgres*.ts) use Bun.sql", () => {
     const users = using(/import\s*(type\s*)?\{[^}]*\bSQL\b[^}]*\}\s*from\s*"bun"|Bun\.(sql|SQL)\b/);
     expect(users.length).toBeGreaterThan(0);
-    expect(users.filter((path) => !/^(sessions|runs)\/postgres[\w-]*\.ts$/.test(path))).toEqual([]);
+    expect(users.filter((path) => !/^(sessions|runs|usage)\/postgres[\w-]*\.ts$/.test(path))).toEqual([]);
   });
 
-  it("only src/sessions/sqlite*.ts and src/runs/sqlite*.ts import bun:sqlite", () => {
+  it("only the SQLite adapters (src/sessions/, src/runs/, src/usage/ sqlite*.ts) import bun:sqlite", () => {
     const users = using(/from\s*"bun:sqlite"/);
     expect(users.length).toBeGreaterThan(0);
-    expect(users.filter((path) => !/^(sessions|runs)\/sqlite[\w-]*\.ts$/.test(path))).toEqual([]);
+    expect(users.filter((path) => !/^(sessions|runs|usage)\/sqlite[\w-]*\.ts$/.test(path))).toEqual([]);
   });
 });

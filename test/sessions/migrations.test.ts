@@ -12,6 +12,8 @@ import { migratePostgres, postgresMigrations } from "../../src/sessions/postgres
 import type { Migration } from "../../src/sessions/schema-version.ts";
 import { createSqliteSessionStore } from "../../src/sessions/sqlite.ts";
 import { migrateSqlite, sqliteMigrations } from "../../src/sessions/sqlite-schema.ts";
+import { createPostgresUsageStore } from "../../src/usage/postgres-usage.ts";
+import { createSqliteUsageStore } from "../../src/usage/sqlite-usage.ts";
 import { dropDatabases, freshDatabase, testPostgres } from "../helpers/postgres.ts";
 
 const pg = await testPostgres();
@@ -88,11 +90,12 @@ describe("schema migrations", () => {
     expect(after.slice(0, before.length)).toEqual(before);
     expect(after.at(-1)).toMatchObject({ session_id: "trimmed.session:1", seq: 21 });
     const db = new Database(path, { readonly: true });
-    expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 3 });
+    expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 4 });
     expect(db.query("SELECT version, description FROM schema_version ORDER BY version").all()).toEqual([
       { version: 1, description: "sessions and their messages (before schema_version)" },
       { version: 2, description: "index sessions by last update, for the session_ttl sweep" },
       { version: 3, description: "runs and their events (the run journal); sessions remember the run that committed their last turn" },
+      { version: 4, description: "API keys' usage per UTC day and requests per minute" },
     ]);
     expect(db.query("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'sessions_by_updated_at'").all()).toHaveLength(1);
     db.close();
@@ -100,7 +103,7 @@ describe("schema migrations", () => {
 
   it("leave a SQLite file at its old schema when a step fails", () => {
     const path = v1File();
-    const broken: Migration[] = [...sqliteMigrations, { version: 4, description: "broken", sql: "CREATE TABLE extra (x INTEGER); SELECT * FROM no_such_table;" }];
+    const broken: Migration[] = [...sqliteMigrations, { version: 5, description: "broken", sql: "CREATE TABLE extra (x INTEGER); SELECT * FROM no_such_table;" }];
     const db = new Database(path);
     expect(() => migrateSqlite(db, path, Date.now, broken)).toThrow(/no such table: no_such_table/);
     expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 1 });
@@ -114,7 +117,7 @@ describe("schema migrations", () => {
     const sql = new SQL(url, { max: 1 });
     try {
       await migratePostgres(sql, "test", Date.now, postgresMigrations.slice(0, 1));
-      const broken: Migration[] = [...postgresMigrations, { version: 4, description: "broken", sql: "CREATE TABLE extra (x int); SELECT * FROM no_such_table;" }];
+      const broken: Migration[] = [...postgresMigrations, { version: 5, description: "broken", sql: "CREATE TABLE extra (x int); SELECT * FROM no_such_table;" }];
       await expect(migratePostgres(sql, "test", Date.now, broken)).rejects.toThrow(/no_such_table/);
       expect(await sql`SELECT max(version)::int AS v FROM skiff_schema_version`).toEqual([{ v: 1 }]);
       expect(await sql`SELECT to_regclass('extra') AS t, to_regclass('skiff_sessions_by_updated_at') AS i, to_regclass('skiff_runs') AS r`).toEqual([{ t: null, i: null, r: null }]);
@@ -161,8 +164,8 @@ describe("schema migrations", () => {
       const added = (row: unknown) => (row as { session_id: string; seq: number }).session_id === "tokyo" && (row as { seq: number }).seq === 8;
       expect(rawMessages(path).filter((row) => !added(row))).toEqual(before);
       const db = new Database(path, { readonly: true });
-      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 3 });
-      expect(db.query("SELECT version FROM schema_version ORDER BY version").all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 4 });
+      expect(db.query("SELECT version FROM schema_version ORDER BY version").all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
       expect(db.query("SELECT id, version, last_run_id FROM sessions ORDER BY id").all()).toEqual([
         { id: "chat-7", version: 1, last_run_id: null },
         { id: "tokyo", version: 3, last_run_id: "run-1" },
@@ -199,12 +202,59 @@ describe("schema migrations", () => {
         await sessions.close();
         await runs.close();
       }
-      expect(await sql`SELECT version FROM skiff_schema_version ORDER BY version`).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+      expect(await sql`SELECT version FROM skiff_schema_version ORDER BY version`).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
       expect(await sql`SELECT id, version, last_run_id FROM skiff_sessions ORDER BY id COLLATE "C"`).toEqual([
         { id: "chat-7", version: 1, last_run_id: null },
         { id: "tokyo", version: 3, last_run_id: "run-1" },
         { id: "trimmed.session:1", version: 5, last_run_id: null },
       ]);
+    } finally {
+      await sql.close();
+    }
+  });
+
+  it("upgrade a schema-3 SQLite file to schema 4 keeping its sessions and runs, when the usage store opens it first", async () => {
+    const path = v2File();
+    const db3 = new Database(path);
+    migrateSqlite(db3, path, () => 1_795_000_000_000, sqliteMigrations.slice(0, 3));
+    db3.close();
+    const runs3 = createSqliteRunStore(path);
+    await runs3.close();
+    const before = rawMessages(path);
+
+    const usage = createSqliteUsageStore(path);
+    expect(await usage.add("billing-app", "2026-05-01", { runs: 1, inputTokens: 10, outputTokens: 5, costUsd: 0.01 })).toEqual({ runs: 1, inputTokens: 10, outputTokens: 5, costUsd: 0.01 });
+    expect(await usage.countRequest("billing-app", 1)).toBe(1);
+    await usage.close();
+    const sessions = createSqliteSessionStore(path);
+    expect(await exportText(sessions)).toBe(expectedExport);
+    await sessions.close();
+
+    expect(rawMessages(path)).toEqual(before);
+    const db = new Database(path, { readonly: true });
+    expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 4 });
+    expect(db.query("SELECT version FROM schema_version ORDER BY version").all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
+    expect(db.query("SELECT * FROM key_usage").all()).toEqual([{ key_name: "billing-app", day: "2026-05-01", runs: 1, input_tokens: 10, output_tokens: 5, cost_usd: 0.01 }]);
+    db.close();
+  });
+
+  it.skipIf(!pg)("upgrade a schema-3 Postgres database to schema 4 keeping its sessions and runs", async () => {
+    const url = await freshDatabase(pg!);
+    const sql = new SQL(url, { max: 1 });
+    try {
+      await migratePostgres(sql, "test", Date.now, postgresMigrations.slice(0, 3));
+      await sql`INSERT INTO skiff_sessions (id, version, created_at, updated_at) VALUES ('kept', 1, 1, 1)`;
+      await sql`INSERT INTO skiff_runs (id, status, background, request, created_at, updated_at, attempt) VALUES ('run-3', 'completed', true, '{}', 1, 1, 1)`;
+      const usage = await createPostgresUsageStore(url);
+      try {
+        await usage.add("billing-app", "2026-05-01", { runs: 1, inputTokens: 10, outputTokens: 5, costUsd: 0 });
+      } finally {
+        await usage.close();
+      }
+      expect(await sql`SELECT max(version)::int AS v FROM skiff_schema_version`).toEqual([{ v: 4 }]);
+      expect(await sql`SELECT id FROM skiff_sessions`).toEqual([{ id: "kept" }]);
+      expect(await sql`SELECT id, status FROM skiff_runs`).toEqual([{ id: "run-3", status: "completed" }]);
+      expect(await sql`SELECT key_name, day, runs::int AS runs FROM skiff_key_usage`).toEqual([{ key_name: "billing-app", day: "2026-05-01", runs: 1 }]);
     } finally {
       await sql.close();
     }

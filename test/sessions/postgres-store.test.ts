@@ -22,8 +22,9 @@ describe.skipIf(!pg)("Postgres session store", () => {
           { version: 1, description: "sessions and their messages" },
           { version: 2, description: "index sessions by last update, for the session_ttl sweep" },
           { version: 3, description: "runs and their events (the run journal); sessions remember the run that committed their last turn" },
+          { version: 4, description: "API keys' usage per UTC day and requests per minute" },
         ]);
-        expect(postgresSchemaVersion).toBe(3);
+        expect(postgresSchemaVersion).toBe(4);
         const indexes = await sql<{ indexname: string }[]>`SELECT indexname FROM pg_indexes WHERE tablename = 'skiff_sessions' ORDER BY indexname`;
         expect(indexes.map((row) => row.indexname)).toEqual(["skiff_sessions_by_updated_at", "skiff_sessions_pkey"]);
       } finally {
@@ -36,10 +37,10 @@ describe.skipIf(!pg)("Postgres session store", () => {
       await (await createPostgresSessionStore(url)).close();
       const sql = new SQL(url, { max: 1 });
       try {
-        await sql`INSERT INTO skiff_schema_version (version, description, applied_at) VALUES (4, 'from the future', 0)`;
+        await sql`INSERT INTO skiff_schema_version (version, description, applied_at) VALUES (5, 'from the future', 0)`;
         const error = await createPostgresSessionStore(url).catch((e: unknown) => e);
-        expect(String(error)).toContain("has schema version 4, but this skiff only knows versions up to 3: a newer skiff has migrated it.");
-        expect(await sql`SELECT count(*)::int AS n FROM skiff_schema_version`).toEqual([{ n: 4 }]);
+        expect(String(error)).toContain("has schema version 5, but this skiff only knows versions up to 4: a newer skiff has migrated it.");
+        expect(await sql`SELECT count(*)::int AS n FROM skiff_schema_version`).toEqual([{ n: 5 }]);
       } finally {
         await sql.close();
       }

@@ -26,11 +26,12 @@ describe("createSqliteSessionStore", () => {
 
     const db = new Database(path, { readonly: true });
     expect(db.query("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" });
-    expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 3 });
+    expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 4 });
     expect(db.query("SELECT version, description FROM schema_version ORDER BY version").all()).toEqual([
       { version: 1, description: "sessions and their messages" },
       { version: 2, description: "index sessions by last update, for the session_ttl sweep" },
       { version: 3, description: "runs and their events (the run journal); sessions remember the run that committed their last turn" },
+      { version: 4, description: "API keys' usage per UTC day and requests per minute" },
     ]);
     expect(db.query("SELECT * FROM sessions").all()).toEqual([
       { id: "chat-1", version: 1, created_at: 1_700_000_000_000, updated_at: 1_700_000_000_000, last_run_id: null },
@@ -76,7 +77,7 @@ describe("createSqliteSessionStore", () => {
     db.exec("PRAGMA user_version = 99");
     db.close();
     expect(() => createSqliteSessionStore(path)).toThrow(
-      `the session database ${path} has schema version 99, but this skiff only knows versions up to 3: a newer skiff has migrated it.`,
+      `the session database ${path} has schema version 99, but this skiff only knows versions up to 4: a newer skiff has migrated it.`,
     );
   });
 });

@@ -1,12 +1,13 @@
 import { SessionStoreTimeoutError } from "../../sessions/index.ts";
 import { formatDuration } from "../../util/duration.ts";
-import type { AppContext } from "../context.ts";
+import type { AppContext, RequestInfo } from "../context.ts";
 import { HttpError } from "../http-error.ts";
 import { agentModelName } from "./chat-completions.ts";
 
-/** GET /v1/tools: the enabled tools with their JSON Schemas. */
-export function getTools(ctx: AppContext): Response {
-  const tools = ctx.deps.tools.map((tool) => ({
+/** GET /v1/tools: the enabled tools with their JSON Schemas (for a key with `tools`, the ones its runs get). */
+export function getTools(ctx: AppContext, _req: Request, info: RequestInfo): Response {
+  const offered = info.caller?.kind === "key" ? (info.caller.key.tools ?? ctx.deps.tools) : ctx.deps.tools;
+  const tools = offered.map((tool) => ({
     name: tool.name,
     description: tool.description,
     type: tool.type,
