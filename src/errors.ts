@@ -22,6 +22,16 @@ export interface Issue {
   readonly message: string;
 }
 
+/**
+ * Skiff's own fault: a bug, or a dependency that broke a promise it made (not the caller's, not the
+ * model's). The CLI exits 1 and says it is a bug; the HTTP service answers 500 and logs it.
+ */
+export class SystemError extends SkiffError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("internal_error", message, options);
+  }
+}
+
 /** The caller gave bad configuration (flag, env var, config file). Exit code 2. */
 export class ConfigError extends SkiffError {
   readonly issues: readonly Issue[];

@@ -1,4 +1,4 @@
-import { SkiffError } from "../errors.ts";
+import { SkiffError, type SystemError } from "../errors.ts";
 import { formatDuration } from "../util/duration.ts";
 import type { RunResult } from "./result.ts";
 
@@ -31,6 +31,16 @@ export class RunTimeoutError extends RunError {
 export class RunCancelledError extends RunError {
   constructor(reason: string, partial: RunResult, options?: { cause?: unknown }) {
     super("run_cancelled", `The run was cancelled: ${reason}.`, partial, options);
+  }
+}
+
+/**
+ * The run failed through skiff's own fault (a bug in skiff or a tool adapter); `cause` is the
+ * SystemError. CLI exit 1, HTTP 500.
+ */
+export class RunSystemError extends RunError {
+  constructor(cause: SystemError, partial: RunResult) {
+    super(cause.code, cause.message, partial, { cause });
   }
 }
 

@@ -15,6 +15,7 @@ export {
   RunError,
   RunJournalError,
   RunModelError,
+  RunSystemError,
   RunTimeoutError,
 } from "./errors.ts";
 export { executeToolCall, type ToolCallContext } from "./execute-tool-call.ts";

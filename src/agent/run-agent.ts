@@ -1,4 +1,4 @@
-import { SkiffError } from "../errors.ts";
+import { SkiffError, SystemError } from "../errors.ts";
 import { emptyUsage, type Message, type ToolMessage, type Usage } from "../model/messages.ts";
 import type { Model, ModelFinishReason, ModelResponse } from "../model/model.ts";
 import { noopTracer, type Tracer } from "../telemetry/tracer.ts";
@@ -11,6 +11,7 @@ import {
   type RunError,
   RunJournalError,
   RunModelError,
+  RunSystemError,
   RunTimeoutError,
 } from "./errors.ts";
 import type { AgentEventListener } from "./events.ts";
@@ -316,12 +317,8 @@ function toRunError(error: unknown, signal: AbortSignal, timeoutMs: number, part
     return new RunCancelledError(why, partial("cancelled"), { cause: reason });
   }
   if (error instanceof JournalWriteFailed) return new RunJournalError(error.cause, partial("error"));
+  if (error instanceof SystemError) return new RunSystemError(error, partial("error"));
   if (error instanceof SkiffError) return new RunModelError(error, partial("error"));
   // Anything else is a bug in skiff or a tool adapter: keep it, with what the run had done.
-  return new RunModelError(
-    new SkiffError("internal_error", `Internal error: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    }),
-    partial("error"),
-  );
+  return new RunSystemError(new SystemError(`Internal error: ${error instanceof Error ? error.message : String(error)}`, { cause: error }), partial("error"));
 }

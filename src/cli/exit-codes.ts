@@ -1,5 +1,5 @@
-import { ApprovalRequiredError, MaxStepsError, OutputSchemaError, RunCancelledError, RunModelError, RunTimeoutError } from "../agent/index.ts";
-import { ConfigError, ModelError, SkiffError, UsageError } from "../errors.ts";
+import { ApprovalRequiredError, BudgetExceededError, MaxStepsError, RunSystemError, OutputSchemaError, RunCancelledError, RunModelError, RunTimeoutError } from "../agent/index.ts";
+import { ConfigError, ModelError, SkiffError, SystemError, UsageError } from "../errors.ts";
 
 /** Exit codes, as DESIGN section 5 fixes them. */
 export const ExitCode = {
@@ -20,7 +20,7 @@ export function exitCodeFor(error: unknown): number {
   if (error instanceof ConfigError || error instanceof UsageError) return ExitCode.usage;
   if (error instanceof RunTimeoutError) return ExitCode.timeout;
   if (error instanceof RunCancelledError) return ExitCode.interrupted;
-  if (error instanceof SkiffError && error.code === "budget_exceeded") return ExitCode.budget;
+  if (error instanceof BudgetExceededError) return ExitCode.budget;
   if (error instanceof ApprovalRequiredError) return ExitCode.requiresAction;
   if (error instanceof OutputSchemaError) return ExitCode.outputSchema;
   if (error instanceof MaxStepsError || error instanceof RunModelError || error instanceof ModelError) return ExitCode.runFailed;
@@ -32,6 +32,10 @@ export function describeError(error: unknown, verbose: boolean): string {
   if (error instanceof ConfigError) {
     const lines = error.issues.map((i) => `skiff: config error: ${i.path || "config"}${i.source ? ` (${i.source})` : ""}: ${i.message}`);
     return `${lines.join("\n")}\n${verbose && error.stack ? `${error.stack}\n` : ""}`;
+  }
+  // Our fault, not the caller's or the model's: say so, as for an error that is not ours at all.
+  if (error instanceof SystemError || error instanceof RunSystemError) {
+    return `skiff: internal error: ${error.message} (this is a bug; rerun with --verbose for the stack)\n${verbose ? stackOf(error) : ""}`;
   }
   if (error instanceof SkiffError) {
     const kind = error instanceof UsageError ? "usage" : "error";

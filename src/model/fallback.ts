@@ -1,4 +1,4 @@
-import { ModelError, SkiffError } from "../errors.ts";
+import { ModelError, SystemError } from "../errors.ts";
 import { type CircuitBreaker, type CircuitState, createBreaker } from "./breaker.ts";
 import type { Model, ModelRequest, ModelResponse } from "./model.ts";
 
@@ -34,7 +34,7 @@ export interface FallbackOptions {
  * times in a row is skipped for `cooldownMs`, then probed by one request.
  */
 export function createFallbackModel(chain: readonly ChainedModel[], options: FallbackOptions): FallbackModel {
-  if (chain.length === 0) throw new SkiffError("internal_error", "a fallback chain needs at least one model");
+  if (chain.length === 0) throw new SystemError("a fallback chain needs at least one model");
   const breakers: CircuitBreaker[] = chain.map((entry) =>
     createBreaker({
       failures: options.failures,

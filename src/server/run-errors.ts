@@ -1,4 +1,4 @@
-import { RunCancelledError, RunError, RunJournalError, type RunResult, RunTimeoutError } from "../agent/index.ts";
+import { RunCancelledError, RunError, RunJournalError, RunSystemError, type RunResult, RunTimeoutError } from "../agent/index.ts";
 import { runResultJson } from "../contract/result-json.ts";
 import type { ResultJson } from "../contract/result-schema.ts";
 import { SessionStoreError, SessionStoreTimeoutError } from "../sessions/index.ts";
@@ -64,7 +64,7 @@ export function describeRunFailure(error: unknown, ids: RunIds): RunFailure {
       });
       return { http, outcome: "error", partial: error.partial };
     }
-    if (error.code === "internal_error") {
+    if (error instanceof RunSystemError) {
       return { http: new HttpError(500, "server_error", "internal error while running the agent; see the server log", { extra, cause: error }), outcome: "error", partial: error.partial };
     }
     return { http: new HttpError(502, "model_error", error.message, { extra, cause: error }), outcome: "model_error", partial: error.partial };
