@@ -161,7 +161,10 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
     if (step) run.steps.push(run.stepOf(step, [...step.finished].sort((a, b) => a.startMs - b.startMs)));
     const calling = run.calling;
     if (calling) run.steps.push(unfinishedModelStep(run, calling));
-    const failure = toRunError(error, signal, limits.timeoutMs ?? 0, (reason) => run.snapshot(reason, calling?.text ?? ""));
+    // What the model had said when the run stopped: the text it was streaming, or the answer it
+    // gave (a run whose journal could not record its final answer still reports that answer).
+    const said = calling?.text ?? (step && !step.response.message.tool_calls?.length ? (step.response.message.content ?? "") : "");
+    const failure = toRunError(error, signal, limits.timeoutMs ?? 0, (reason) => run.snapshot(reason, said));
     const cost = failure.partial.costUsd;
     span.end({ usage: failure.partial.usage, finishReason: "error", error: failure, ...(cost === undefined ? {} : { costUsd: cost }) });
     run.emit({ type: "run.failed", error: failure });

@@ -283,7 +283,9 @@ describe("skiff serve with a frozen Postgres", () => {
       expect(ready.status).toBe(200);
 
       // Frozen between loading the session and saving the turn: the answer comes back in partial,
-      // and the turn, which the client was told may not be saved, is rolled back once the server answers.
+      // and the turn, which the client was told may not be saved, is rolled back once the server
+      // answers. With Postgres the run is journalled, so the first write that meets the frozen
+      // database is the journal's record of the answer, before the turn's save.
       let openGate!: () => void;
       gate = new Promise((resolve) => (openGate = resolve));
       const called = new Promise<void>((resolve) => (onCall = resolve));
@@ -296,7 +298,8 @@ describe("skiff serve with a frozen Postgres", () => {
       const unsaved = await pending;
       expect(unsaved.status).toBe(503);
       const unsavedBody = (await unsaved.json()) as { error: { message: string }; partial: { output: string } };
-      expect(unsavedBody.error.message).toStartWith('the session store did not answer within 2s while saving this turn to session "s2"');
+      expect(unsavedBody.error.message).toStartWith("The run's journal could not be written, so it stopped: the run store (postgres://");
+      expect(unsavedBody.error.message).toContain("did not write the run's journal within 2s");
       expect(unsavedBody.partial.output).toBe("answer");
 
       signalPostgres(cluster!, "SIGCONT");
