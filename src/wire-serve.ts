@@ -8,7 +8,7 @@ import { approvalPolicy } from "./agent/approval.ts";
 import { loadOutputSchemaFile } from "./cli/output-schema-file.ts";
 import { runSettings } from "./cli/run-limits.ts";
 import type { Config, SecretSources } from "./config/index.ts";
-import { ConfigError } from "./errors.ts";
+import { ConfigError, configIssue, formatIssuePath } from "./errors.ts";
 import { createApp } from "./server/app.ts";
 import { keyConfigIssues } from "./server/key-checks.ts";
 import { keyReloader } from "./server/reload-keys.ts";
@@ -158,7 +158,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
   } catch (error) {
     await runtime.shutdown();
     await closeStore();
-    if (inherited) throw new ConfigError([{ path: "LISTEN_FDS", message: error instanceof Error ? error.message : String(error) }], { cause: error });
+    if (inherited) throw new ConfigError([configIssue("LISTEN_FDS", error instanceof Error ? error.message : String(error), { code: "unavailable" })], { cause: error });
     throw listenError(settings.listen, error);
   }
 
@@ -205,7 +205,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
       reload();
     });
   }
-  for (const issue of missingApiKeys(config, secrets)) logger.log("warn", `${issue.path}: ${issue.message}; runs will fail until one is set`);
+  for (const issue of missingApiKeys(config, secrets)) logger.log("warn", `${formatIssuePath(issue.path)}: ${issue.message}; runs will fail until one is set`);
 
   // systemd (Type=notify): READY=1 once requests are answered and SIGTERM drains (its handler is
   // set), then status lines and watchdog pings.
@@ -247,7 +247,7 @@ function startSweeper(store: SessionStore, ttlMs: number | undefined, logger: Lo
 function listenError(listen: string, error: unknown): ConfigError {
   const code = error instanceof Error && "code" in error ? String(error.code) : "";
   const detail = code === "EADDRINUSE" ? "the address is already in use (another skiff or service?)" : error instanceof Error ? error.message : String(error);
-  return new ConfigError([{ path: "server.listen", message: `cannot listen on ${listen}: ${detail}` }], { cause: error });
+  return new ConfigError([configIssue("server.listen", `cannot listen on ${listen}: ${detail}`, { code: "unavailable" })], { cause: error });
 }
 
 /** The telemetry drop counter for /metrics (0 when spans are not exported, so alerts can rely on it). */

@@ -4,7 +4,7 @@
  * where ports meet their implementations.
  */
 import type { Config } from "./config/index.ts";
-import { ConfigError, type Issue } from "./errors.ts";
+import { ConfigError, configIssue, type Issue } from "./errors.ts";
 import { readSecretFile, resolveApiKey, resolveSecretRef, type SecretSources } from "./config/index.ts";
 import { type ChainedModel, createFallbackModel } from "./model/fallback.ts";
 import { createDemoModel } from "./model/demo.ts";
@@ -161,20 +161,25 @@ export function missingApiKeys(config: Config, secrets: SecretSources): Issue[] 
   if (config.model === "demo") return [];
   const issues: Issue[] = [];
   if (resolveApiKey(config.api_key_file, secrets) === undefined && !isLocalUrl(config.base_url)) {
-    issues.push({
-      path: "api_key_file",
-      message:
+    issues.push(
+      configIssue(
+        "api_key_file",
         `no API key is set for ${redactUrl(config.base_url)}: skiff reads it from api_key_file (--api-key-file, SKIFF_API_KEY_FILE or skiff.toml), ` +
-        "else from the OPENAI_API_KEY environment variable, and neither is set; set one, or point base_url at a local server " +
-        "(e.g. http://127.0.0.1:11434/v1), which needs no key",
-    });
+          "else from the OPENAI_API_KEY environment variable, and neither is set; set one, or point base_url at a local server " +
+          "(e.g. http://127.0.0.1:11434/v1), which needs no key",
+        { code: "missing" },
+      ),
+    );
   }
   config.fallback.forEach((entry, index) => {
     if (entry.api_key_file || entry.api_key_env || isLocalUrl(entry.base_url)) return;
-    issues.push({
-      path: `fallback[${index}]`,
-      message: `no API key is set for ${redactUrl(entry.base_url)}: set api_key_file or api_key_env of [[fallback]] ${index + 1}, or point its base_url at a local server`,
-    });
+    issues.push(
+      configIssue(
+        `fallback[${index}]`,
+        `no API key is set for ${redactUrl(entry.base_url)}: set api_key_file or api_key_env of [[fallback]] ${index + 1}, or point its base_url at a local server`,
+        { code: "missing" },
+      ),
+    );
   });
   return issues;
 }

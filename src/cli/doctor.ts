@@ -1,5 +1,5 @@
 import type { Config, LoadedConfig } from "../config/index.ts";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, formatIssue } from "../errors.ts";
 import type { CheckContext, CheckResult, DoctorCheck } from "./doctor/check.ts";
 import { ExitCode } from "./exit-codes.ts";
 import type { Terminal } from "./io.ts";
@@ -29,7 +29,7 @@ export async function doctor(options: DoctorOptions): Promise<number> {
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     for (const issue of error.issues) {
-      terminal.out(line("FAIL", "config", `${issue.path || "config"}${issue.source ? ` (${issue.source})` : ""}: ${issue.message}`, "correct it; `skiff config check` shows the same"));
+      terminal.out(line("FAIL", "config", formatIssue(issue), "correct it; `skiff config check` shows the same"));
     }
     terminal.out("doctor: the configuration is invalid, so nothing else was checked\n");
     return ExitCode.usage;

@@ -1,5 +1,5 @@
 import { ApprovalRequiredError, BudgetExceededError, MaxStepsError, RunSystemError, OutputSchemaError, RunCancelledError, RunModelError, RunTimeoutError } from "../agent/index.ts";
-import { ConfigError, ModelError, SkiffError, SystemError, UsageError } from "../errors.ts";
+import { ConfigError, formatIssue, ModelError, SkiffError, SystemError, UsageError } from "../errors.ts";
 
 /** Exit codes, as DESIGN section 5 fixes them. */
 export const ExitCode = {
@@ -30,7 +30,7 @@ export function exitCodeFor(error: unknown): number {
 /** One clear line (or one per config issue) for stderr; the stack only with --verbose. */
 export function describeError(error: unknown, verbose: boolean): string {
   if (error instanceof ConfigError) {
-    const lines = error.issues.map((i) => `skiff: config error: ${i.path || "config"}${i.source ? ` (${i.source})` : ""}: ${i.message}`);
+    const lines = error.issues.map((issue) => `skiff: config error: ${formatIssue(issue)}`);
     return `${lines.join("\n")}\n${verbose && error.stack ? `${error.stack}\n` : ""}`;
   }
   // Our fault, not the caller's or the model's: say so, as for an error that is not ours at all.

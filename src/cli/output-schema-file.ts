@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { OutputSchema } from "../agent/index.ts";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, configIssue, type IssueCode } from "../errors.ts";
 
 /**
  * Reads and compiles the JSON Schema file of `output_schema` (`--output-schema FILE.json`). Every
@@ -9,13 +9,16 @@ import { ConfigError } from "../errors.ts";
  * schema is set.
  */
 export async function loadOutputSchemaFile(path: string, retries: number, source: string | undefined): Promise<OutputSchema> {
-  const refuse = (message: string) => new ConfigError([{ path: "output_schema", ...(source === undefined ? {} : { source }), message }]);
+  const refuse = (message: string, code: IssueCode = "invalid_value") => new ConfigError([configIssue("output_schema", message, { code, source })]);
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    throw refuse(`cannot read ${path}: ${code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "it is a directory" : String(code ?? error)}; give a JSON Schema file`);
+    throw refuse(
+      `cannot read ${path}: ${code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "it is a directory" : String(code ?? error)}; give a JSON Schema file`,
+      code === "ENOENT" ? "not_found" : "unavailable",
+    );
   }
   let schema: unknown;
   try {

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import type { Issue } from "../errors.ts";
+import { configIssue, type Issue, type IssueCode, issueCodes } from "../errors.ts";
 import { configLeaves, type ConfigLeaf, keysAt } from "./leaves.ts";
 import { type Config, configSchema } from "./schema.ts";
 import { closest } from "./suggest.ts";
@@ -48,11 +48,12 @@ export function loadConfig(sources: ConfigSources): LoadResult {
       // The line only, never its text: a broken line may hold a secret (a header value).
       const message = error instanceof Error ? error.message : String(error);
       const line = tomlErrorLine(fileText, message, sources.parseToml);
-      issues.push({
-        path: "",
-        source: line === undefined ? file : `${file}:${line}`,
-        message: `${line === undefined ? "not" : `line ${line} is not`} valid TOML: ${tidyTomlMessage(message)}`,
-      });
+      issues.push(
+        configIssue([], `${line === undefined ? "not" : `line ${line} is not`} valid TOML: ${tidyTomlMessage(message)}`, {
+          code: "invalid_value",
+          source: line === undefined ? file : `${file}:${line}`,
+        }),
+      );
     }
   }
 
@@ -80,7 +81,7 @@ function locateFile(sources: ConfigSources, issues: Issue[]): string | undefined
   if (explicit) {
     if (sources.readFile(explicit) === undefined) {
       const from = sources.configPath ? "flag --config" : "env SKIFF_CONFIG";
-      issues.push({ path: "config", source: from, message: `the config file "${explicit}" does not exist or cannot be read` });
+      issues.push(configIssue([], `the config file "${explicit}" does not exist or cannot be read`, { code: "not_found", source: from }));
       return undefined;
     }
     return explicit;
@@ -141,7 +142,7 @@ function envValue(leaf: ConfigLeaf, env: ConfigSources["env"]): { text: string; 
 function apply(tree: Tree, leaf: ConfigLeaf, text: string, source: string, origin: Map<string, string>, issues: Issue[]): void {
   const value = coerce(leaf, text);
   if (!value.ok) {
-    issues.push({ path: leaf.key, source, message: value.message });
+    issues.push(configIssue(leaf.path, value.message, { code: "invalid_type", source }));
     return;
   }
   let node = tree;
@@ -198,10 +199,27 @@ function describeIssue(issue: z.core.$ZodIssue, where: Where): Issue[] {
       const section = isTable(valueAt(where.tree, full));
       const what = section ? `unknown section [${dotted(full)}]` : "unknown key";
       const suggestion = guess === undefined ? "" : section ? `; did you mean [${dotted([...path, guess])}]?` : `; did you mean "${guess}"?`;
-      return { path: dotted(full), source: sourceOf(full, where), message: `${what}${suggestion} Known keys here: ${known.join(", ")}` };
+      return configIssue(full, `${what}${suggestion} Known keys here: ${known.join(", ")}`, { code: "unknown_key", source: sourceOf(full, where) });
     });
   }
-  return [{ path: dotted(path), source: sourceOf(path, where), message: issue.message }];
+  return [configIssue(path, issue.message, { code: codeOf(issue, path, where), source: sourceOf(path, where) })];
+}
+
+/**
+ * Zod's code in skiff's terms: a type issue where nothing was given is `missing`; a refinement may
+ * name its code in `params.code` (duplicate keys are a `conflict`); the rest are invalid values.
+ */
+function codeOf(issue: z.core.$ZodIssue, path: readonly (string | number)[], where: Where): IssueCode {
+  switch (issue.code) {
+    case "invalid_type":
+      return valueAt(where.tree, path) === undefined ? "missing" : "invalid_type";
+    case "custom": {
+      const declared: unknown = issue.params?.["code"];
+      return issueCodes.find((code) => code === declared) ?? "invalid_value";
+    }
+    default:
+      return "invalid_value";
+  }
 }
 
 function sourceOf(path: readonly (string | number)[], where: Where): string {

@@ -1,4 +1,4 @@
-import { ConfigError } from "../errors.ts";
+import { ConfigError, configIssue, type IssuePath } from "../errors.ts";
 
 /** How secrets are read: injected so tests need no real environment. */
 export interface SecretSources {
@@ -8,14 +8,15 @@ export interface SecretSources {
 
 /**
  * Resolves a value that may name a secret: "env:NAME" reads a variable, "file:PATH" a file
- * (trimmed), anything else is taken literally. Errors name the key and the source, never a value.
+ * (trimmed), anything else is taken literally. Errors name the key (`tools.http[search].headers`,
+ * or segments when the last is a user's own name) and the source, never a value.
  */
-export function resolveSecretRef(ref: string, key: string, sources: SecretSources): string {
+export function resolveSecretRef(ref: string, key: string | IssuePath, sources: SecretSources): string {
   if (ref.startsWith("env:")) {
     const name = ref.slice(4);
     const value = sources.env[name];
     if (value === undefined || value === "") {
-      throw new ConfigError([{ path: key, message: `refers to the environment variable ${name}, which is not set` }]);
+      throw new ConfigError([configIssue(key, `refers to the environment variable ${name}, which is not set`, { code: "not_found" })]);
     }
     return value;
   }
@@ -24,11 +25,11 @@ export function resolveSecretRef(ref: string, key: string, sources: SecretSource
 }
 
 /** Reads a secret file, trimmed; a missing or empty file is a ConfigError naming the key. */
-export function readSecretFile(path: string, key: string, sources: SecretSources): string {
+export function readSecretFile(path: string, key: string | IssuePath, sources: SecretSources): string {
   const text = sources.readFile(path);
-  if (text === undefined) throw new ConfigError([{ path: key, message: `the file "${path}" does not exist or cannot be read` }]);
+  if (text === undefined) throw new ConfigError([configIssue(key, `the file "${path}" does not exist or cannot be read`, { code: "not_found" })]);
   const value = text.trim();
-  if (value === "") throw new ConfigError([{ path: key, message: `the file "${path}" is empty` }]);
+  if (value === "") throw new ConfigError([configIssue(key, `the file "${path}" is empty`, { code: "missing" })]);
   return value;
 }
 
@@ -59,10 +60,11 @@ export function resolveAuthToken(authTokenFile: string | undefined, sources: Sec
   }
   if (token !== undefined && token.length < minAuthTokenLength) {
     throw new ConfigError([
-      {
-        path: "server.auth_token_file",
-        message: `the token in ${where} is ${token.length} characters long; use at least ${minAuthTokenLength} random characters (e.g. openssl rand -hex 32)`,
-      },
+      configIssue(
+        "server.auth_token_file",
+        `the token in ${where} is ${token.length} characters long; use at least ${minAuthTokenLength} random characters (e.g. openssl rand -hex 32)`,
+        { code: "invalid_value" },
+      ),
     ]);
   }
   return token;

@@ -8,7 +8,7 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from "openai/error";
 import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
 import { buildInfo } from "../build-info.ts";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, configIssue } from "../errors.ts";
 import type { ChatSpan } from "../telemetry/tracer.ts";
 import { sleep as abortableSleep } from "../util/abort.ts";
 import { formatDuration } from "../util/duration.ts";
@@ -64,7 +64,7 @@ export function createOpenAIModel(options: OpenAIModelOptions): Model {
   const url = URL.parse(options.baseURL);
   if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
     throw new ConfigError([
-      { path: "base_url", message: `expected an http(s) URL such as https://api.openai.com/v1, got "${redactUrl(options.baseURL)}"` },
+      configIssue("base_url", `expected an http(s) URL such as https://api.openai.com/v1, got "${redactUrl(options.baseURL)}"`, { code: "invalid_value" }),
     ]);
   }
   const completionsUrl = new URL(url);

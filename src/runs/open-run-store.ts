@@ -1,5 +1,5 @@
 /** Opens the run store a SessionsSpec names. Wiring only (main.ts and its helpers): it imports the adapters. */
-import { ConfigError } from "../errors.ts";
+import { ConfigError, configIssue } from "../errors.ts";
 import type { SessionsSpec } from "../sessions/sessions-spec.ts";
 import { createMemoryRunStore } from "./memory-runs.ts";
 import { createPostgresRunStore } from "./postgres-runs.ts";
@@ -28,6 +28,6 @@ export async function openRunStore(spec: SessionsSpec): Promise<RunStore> {
     }
   } catch (error) {
     if (!(error instanceof RunStoreError)) throw error;
-    throw new ConfigError([{ path: "server.sessions", message: error.message }], { cause: error });
+    throw new ConfigError([configIssue("server.sessions", error.message, { code: "unavailable" })], { cause: error });
   }
 }

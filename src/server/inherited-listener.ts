@@ -3,7 +3,7 @@
  * on `server.listen`. An inherited socket is held to the same rule as `server.listen`: beyond
  * this machine only with a bearer token.
  */
-import { ConfigError } from "../errors.ts";
+import { ConfigError, configIssue } from "../errors.ts";
 import { type InheritedSocket, takeInheritedSocket } from "../platform/socket-activation.ts";
 import { checkExposure, isLoopback, type ListenAddress } from "./listen.ts";
 
@@ -27,7 +27,7 @@ export function chooseListener(
   hasToken: boolean,
 ): Listener {
   const activation = takeInheritedSocket(env, pid);
-  if (activation.kind === "invalid") throw new ConfigError([{ path: "LISTEN_FDS", message: activation.reason }]);
+  if (activation.kind === "invalid") throw new ConfigError([configIssue("LISTEN_FDS", activation.reason, { code: "invalid_value" })]);
   if (activation.kind === "none") return { address: configured, ...(activation.ignored ? { note: activation.ignored } : {}) };
   const { socket } = activation;
   const address: ListenAddress = { hostname: socket.address.host, port: socket.address.port, loopback: isLoopback(socket.address.host) };
@@ -36,7 +36,7 @@ export function chooseListener(
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     throw new ConfigError(
-      error.issues.map((issue) => ({ ...issue, path: "LISTEN_FDS", message: `the socket systemd passed: ${issue.message}` })),
+      error.issues.map((issue) => ({ ...issue, path: ["LISTEN_FDS"], message: `the socket systemd passed: ${issue.message}` })),
       { cause: error },
     );
   }

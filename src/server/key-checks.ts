@@ -5,7 +5,7 @@
  */
 import { approvalPolicy } from "../agent/approval.ts";
 import type { Config } from "../config/index.ts";
-import type { Issue } from "../errors.ts";
+import { configIssue, type Issue } from "../errors.ts";
 import { emptyUsage } from "../model/messages.ts";
 import { priceFor } from "../model/pricing.ts";
 
@@ -31,17 +31,23 @@ export function keyConfigIssues(config: Config, tools: KnownTools): Issue[] {
       if (unlisted.some((prefix) => pattern.startsWith(prefix))) continue;
       const found = pattern.includes("*") ? tools.names.some(approvalPolicy([pattern])) : known.has(pattern);
       if (!found) {
-        issues.push({
-          path: `${at}.tools`,
-          message: `key "${key.name}": ${pattern.includes("*") ? `the pattern "${pattern}" matches no tool` : `"${pattern}" is not a tool of this service`} (${available})`,
-        });
+        issues.push(
+          configIssue(
+            `${at}.tools`,
+            `key "${key.name}": ${pattern.includes("*") ? `the pattern "${pattern}" matches no tool` : `"${pattern}" is not a tool of this service`} (${available})`,
+            { code: "not_found" },
+          ),
+        );
       }
     }
     if (key.cost_per_day !== undefined && unpriced.length > 0) {
-      issues.push({
-        path: `${at}.cost_per_day`,
-        message: `key "${key.name}": a cost budget needs a price for every model a run may use; add ${unpriced.map((model) => `[pricing."${model}"]`).join(" and ")} (input and output USD per million tokens)`,
-      });
+      issues.push(
+        configIssue(
+          `${at}.cost_per_day`,
+          `key "${key.name}": a cost budget needs a price for every model a run may use; add ${unpriced.map((model) => `[pricing."${model}"]`).join(" and ")} (input and output USD per million tokens)`,
+          { code: "missing" },
+        ),
+      );
     }
   });
   return issues;

@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, configIssue } from "../errors.ts";
 
 /** Where the service listens, from `server.listen`. */
 export interface ListenAddress {
@@ -16,15 +16,14 @@ export function parseListen(text: string): ListenAddress {
   const port = match ? Number(match[3]) : Number.NaN;
   if (!match || port > 65_535) {
     throw new ConfigError([
-      {
-        path: "server.listen",
-        message: `expected HOST:PORT such as 127.0.0.1:8080, [::1]:8080 or 0.0.0.0:8080 (":8080" for every interface), got "${text}"`,
-      },
+      configIssue("server.listen", `expected HOST:PORT such as 127.0.0.1:8080, [::1]:8080 or 0.0.0.0:8080 (":8080" for every interface), got "${text}"`, {
+        code: "invalid_value",
+      }),
     ]);
   }
   const host = match[1] ?? match[2] ?? "";
   if (match[1] !== undefined && isIP(host) !== 6) {
-    throw new ConfigError([{ path: "server.listen", message: `"[${host}]" is not an IPv6 address` }]);
+    throw new ConfigError([configIssue("server.listen", `"[${host}]" is not an IPv6 address`, { code: "invalid_value" })]);
   }
   const hostname = host === "" ? "0.0.0.0" : host;
   return { hostname, port, loopback: isLoopback(hostname) };
@@ -41,12 +40,12 @@ export function isLoopback(hostname: string): boolean {
 export function checkExposure(address: ListenAddress, hasToken: boolean): void {
   if (address.loopback || hasToken) return;
   throw new ConfigError([
-    {
-      path: "server.listen",
-      message:
-        `listening on ${address.hostname} would expose the API to the network without authentication; ` +
+    configIssue(
+      "server.listen",
+      `listening on ${address.hostname} would expose the API to the network without authentication; ` +
         "set server.auth_token_file (--auth-token-file PATH) or SKIFF_AUTH_TOKEN, or declare [[server.keys]], or listen on 127.0.0.1",
-    },
+      { code: "conflict" },
+    ),
   ]);
 }
 

@@ -1,5 +1,5 @@
 /** Opens the store a SessionsSpec names. Wiring only (main.ts and its helpers): it imports the adapters. */
-import { ConfigError } from "../errors.ts";
+import { ConfigError, configIssue } from "../errors.ts";
 import { createMemorySessionStore } from "./memory.ts";
 import { createPostgresSessionStore } from "./postgres.ts";
 import type { SessionsSpec } from "./sessions-spec.ts";
@@ -27,6 +27,6 @@ export async function openSessionStore(spec: SessionsSpec): Promise<SessionStore
     }
   } catch (error) {
     if (!(error instanceof SessionStoreError)) throw error;
-    throw new ConfigError([{ path: "server.sessions", message: error.message }], { cause: error });
+    throw new ConfigError([configIssue("server.sessions", error.message, { code: "unavailable" })], { cause: error });
   }
 }

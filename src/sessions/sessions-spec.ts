@@ -1,5 +1,5 @@
 import { isAbsolute, join } from "node:path";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, configIssue } from "../errors.ts";
 import { redactUrl } from "../util/redact-url.ts";
 
 /** Which store `server.sessions` names, with relative paths already resolved. */
@@ -52,5 +52,5 @@ export function stateDirectory(env: SpecContext["env"]): string | undefined {
 }
 
 function invalid(spec: string, message: string): ConfigError {
-  return new ConfigError([{ path: "server.sessions", message: `${message} (got "${redactUrl(spec)}")` }]);
+  return new ConfigError([configIssue("server.sessions", `${message} (got "${redactUrl(spec)}")`, { code: "invalid_value" })]);
 }

@@ -48,7 +48,7 @@ export function resolveOtelSettings(otel: Config["otel"], sources: SecretSources
   const headers: Record<string, string> = {};
   // Secrets are read only when spans will be sent: a token for an unused collector is no error.
   if (url !== undefined) {
-    for (const [name, ref] of Object.entries(otel.headers)) headers[name] = resolveSecretRef(ref, `otel.headers.${name}`, sources);
+    for (const [name, ref] of Object.entries(otel.headers)) headers[name] = resolveSecretRef(ref, ["otel", "headers", name], sources);
     // The per-signal variable wins over the generic one, as in the OTel exporters.
     Object.assign(headers, parseKeyValueList(env["OTEL_EXPORTER_OTLP_HEADERS"]), parseKeyValueList(env["OTEL_EXPORTER_OTLP_TRACES_HEADERS"]));
   }

@@ -1,4 +1,4 @@
-import { ConfigError } from "../errors.ts";
+import { ConfigError, configIssue } from "../errors.ts";
 import type { JsonSchema } from "../model/model.ts";
 import { ToolInputError } from "./tool.ts";
 
@@ -24,9 +24,9 @@ const placeholder = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
  */
 export function parseArgvTemplate(argv: readonly string[], properties: ReadonlySet<string>, path: string): ArgvTemplate {
   const [program, ...rest] = argv;
-  if (program === undefined || program === "") throw new ConfigError([{ path, message: "needs at least the program to run" }]);
+  if (program === undefined || program === "") throw new ConfigError([configIssue(path, "needs at least the program to run", { code: "missing" })]);
   if (splitParts(program).some((part) => typeof part !== "string")) {
-    throw new ConfigError([{ path: `${path}[0]`, message: "the program must be written out, not a {placeholder}" }]);
+    throw new ConfigError([configIssue(`${path}[0]`, "the program must be written out, not a {placeholder}", { code: "invalid_value" })]);
   }
   let afterDoubleDash = false;
   const elements = rest.map((text, index): TemplateElement => {
@@ -35,7 +35,7 @@ export function parseArgvTemplate(argv: readonly string[], properties: ReadonlyS
       if (typeof part !== "string" && !properties.has(part.name)) {
         const known = [...properties].map((name) => `{${name}}`).join(", ") || "none";
         throw new ConfigError([
-          { path: `${path}[${index + 1}]`, message: `{${part.name}} is not a property of parameters (placeholders: ${known})` },
+          configIssue(`${path}[${index + 1}]`, `{${part.name}} is not a property of parameters (placeholders: ${known})`, { code: "not_found" }),
         ]);
       }
     }

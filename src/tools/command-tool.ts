@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import type { z } from "zod";
 import { resolveSecretRef, type SecretSources } from "../config/secrets.ts";
 import type { commandToolEntry } from "../config/sections/tools.ts";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, configIssue, parseIssuePath } from "../errors.ts";
 import type { JsonSchema } from "../model/model.ts";
 import { formatDuration, formatSize } from "../util/duration.ts";
 import { type ArgvTemplate, expandArgv, parseArgvTemplate } from "./argv-template.ts";
@@ -103,7 +103,7 @@ function declaredProperties(schema: JsonSchema): ReadonlySet<string> {
 function resolveCwd(cwd: string | undefined, base: string, path: string): string {
   const dir = resolve(base, cwd ?? ".");
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new ConfigError([{ path, message: `the directory "${dir}" does not exist; set cwd to an existing directory` }]);
+    throw new ConfigError([configIssue(path, `the directory "${dir}" does not exist; set cwd to an existing directory`, { code: "not_found" })]);
   }
   return dir;
 }
@@ -116,14 +116,15 @@ function resolveCwd(cwd: string | undefined, base: string, path: string): string
 function buildEnv(entryEnv: Readonly<Record<string, string>>, options: CommandToolOptions, path: string): Record<string, string> {
   const env: Record<string, string> = {};
   if (options.path !== undefined) env["PATH"] = options.path;
-  for (const [name, ref] of Object.entries(entryEnv)) env[name] = resolveSecretRef(ref, `${path}.${name}`, options.secrets);
+  // The variable's name as one segment: it is the user's own and may hold "." or "[".
+  for (const [name, ref] of Object.entries(entryEnv)) env[name] = resolveSecretRef(ref, [...parseIssuePath(path), name], options.secrets);
   return env;
 }
 
 /** The program as an absolute path, found now so a typo fails at start-up, not on the first call. */
 function locateProgram(template: ArgvTemplate, pathVariable: string | undefined, cwd: string, path: string): string {
   const found = findProgram(template.program, pathVariable, cwd);
-  if (!found.ok) throw new ConfigError([{ path: `${path}[0]`, message: found.problem }]);
+  if (!found.ok) throw new ConfigError([configIssue(`${path}[0]`, found.problem, { code: "not_found" })]);
   return found.file;
 }
 

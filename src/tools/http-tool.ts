@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { resolveSecretRef, type SecretSources } from "../config/secrets.ts";
 import type { httpToolEntry } from "../config/sections/tools.ts";
+import { parseIssuePath } from "../errors.ts";
 import { formatDuration, formatSize } from "../util/duration.ts";
 import { compileParameters } from "./json-schema.ts";
 import type { Semaphore } from "../util/semaphore.ts";
@@ -128,7 +129,8 @@ export function createHttpTool(entry: HttpToolEntry, options: HttpToolOptions): 
 /** Resolves every header value once; a missing variable or file is a ConfigError naming the header. */
 function resolveHeaders(headers: Readonly<Record<string, string>>, path: string, secrets: SecretSources): Record<string, string> {
   const resolved: Record<string, string> = {};
-  for (const [name, ref] of Object.entries(headers)) resolved[name] = resolveSecretRef(ref, `${path}.${name}`, secrets);
+  // The header's name as one segment: it is the user's own and may hold "." or "[".
+  for (const [name, ref] of Object.entries(headers)) resolved[name] = resolveSecretRef(ref, [...parseIssuePath(path), name], secrets);
   return resolved;
 }
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, configIssue } from "../errors.ts";
 import type { JsonSchema } from "../model/model.ts";
 import { formatZodIssues } from "./format-issues.ts";
 import { ToolInputError } from "./tool.ts";
@@ -23,7 +23,7 @@ export interface CompiledParameters {
 export function compileParameters(schema: JsonSchema, path: string): CompiledParameters {
   const { $schema: _ignored, ...modelSchema } = schema;
   if (modelSchema["type"] !== "object") {
-    throw new ConfigError([{ path, message: `must be a JSON Schema with type = "object", got type = ${JSON.stringify(modelSchema["type"])}` }]);
+    throw new ConfigError([configIssue(path, `must be a JSON Schema with type = "object", got type = ${JSON.stringify(modelSchema["type"])}`, { code: "invalid_value" })]);
   }
   let validator: z.ZodType;
   try {
@@ -32,7 +32,7 @@ export function compileParameters(schema: JsonSchema, path: string): CompiledPar
     validator.safeParse({});
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new ConfigError([{ path, message: `is not a JSON Schema skiff can use: ${reason}` }], { cause: error });
+    throw new ConfigError([configIssue(path, `is not a JSON Schema skiff can use: ${reason}`, { code: "invalid_value" })], { cause: error });
   }
   return { schema: modelSchema, validate: (args) => validateWith(validator, args) };
 }

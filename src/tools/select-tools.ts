@@ -1,4 +1,4 @@
-import { ConfigError } from "../errors.ts";
+import { ConfigError, configIssue } from "../errors.ts";
 import type { Tool } from "./tool.ts";
 
 export interface ToolSelection {
@@ -30,20 +30,18 @@ export function selectTools(selection: ToolSelection): Tool[] {
   const unknownEnabled = selection.enable.filter((name) => !(name in selection.builtins));
   if (unknownEnabled.length > 0) {
     throw new ConfigError([
-      {
-        path: "tools.enable",
-        message: `no built-in tool named ${unknownEnabled.map((n) => `"${n}"`).join(", ")}; built-ins are ${Object.keys(selection.builtins).join(", ")} (declared and MCP tools are on without being enabled)`,
-      },
+      configIssue(
+        "tools.enable",
+        `no built-in tool named ${unknownEnabled.map((n) => `"${n}"`).join(", ")}; built-ins are ${Object.keys(selection.builtins).join(", ")} (declared and MCP tools are on without being enabled)`,
+        { code: "not_found" },
+      ),
     ]);
   }
   const unlisted = selection.unlisted ?? [];
   const unknownDisabled = selection.disable.filter((name) => !known.includes(name) && !unlisted.some((prefix) => name.startsWith(prefix)));
   if (unknownDisabled.length > 0) {
     throw new ConfigError([
-      {
-        path: "tools.disable",
-        message: `no tool named ${unknownDisabled.map((n) => `"${n}"`).join(", ")}; known tools are ${known.join(", ")}`,
-      },
+      configIssue("tools.disable", `no tool named ${unknownDisabled.map((n) => `"${n}"`).join(", ")}; known tools are ${known.join(", ")}`, { code: "not_found" }),
     ]);
   }
   const chosen = [...new Set(selection.enable)]
@@ -56,7 +54,7 @@ export function selectTools(selection: ToolSelection): Tool[] {
   const seen = new Set<string>();
   for (const tool of all) {
     if (seen.has(tool.name)) {
-      throw new ConfigError([{ path: "tools", message: `two tools are named "${tool.name}"; tool names must be unique` }]);
+      throw new ConfigError([configIssue("tools", `two tools are named "${tool.name}"; tool names must be unique`, { code: "conflict" })]);
     }
     seen.add(tool.name);
   }

@@ -1,5 +1,5 @@
 /** Opens the usage store a SessionsSpec names. Wiring only (wire-serve.ts): it imports the adapters. */
-import { ConfigError } from "../errors.ts";
+import { ConfigError, configIssue } from "../errors.ts";
 import type { SessionsSpec } from "../sessions/sessions-spec.ts";
 import { createMemoryUsageStore } from "./memory-usage.ts";
 import { createPostgresUsageStore } from "./postgres-usage.ts";
@@ -27,6 +27,6 @@ export async function openUsageStore(spec: SessionsSpec): Promise<KeyUsageStore>
     }
   } catch (error) {
     if (!(error instanceof UsageStoreError)) throw error;
-    throw new ConfigError([{ path: "server.sessions", message: error.message }], { cause: error });
+    throw new ConfigError([configIssue("server.sessions", error.message, { code: "unavailable" })], { cause: error });
   }
 }

@@ -28,7 +28,7 @@ const partial: RunResult = {
 
 describe("exitCodeFor", () => {
   it("maps each error class to its exit code, by class and never by a code string", () => {
-    expect(exitCodeFor(new ConfigError([{ path: "x", message: "bad" }]))).toBe(ExitCode.usage);
+    expect(exitCodeFor(new ConfigError([{ code: "invalid_value", path: ["x"], message: "bad" }]))).toBe(ExitCode.usage);
     expect(exitCodeFor(new UsageError("bad"))).toBe(ExitCode.usage);
     expect(exitCodeFor(new RunTimeoutError(1_000, partial))).toBe(ExitCode.timeout);
     expect(exitCodeFor(new RunCancelledError("Ctrl-C", partial))).toBe(ExitCode.interrupted);

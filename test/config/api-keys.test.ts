@@ -1,5 +1,6 @@
 import { describe, expect, it } from "bun:test";
 import { loadConfig } from "../../src/config/index.ts";
+import { formatIssuePath } from "../../src/errors.ts";
 import { hashApiKey, newApiKey } from "../../src/server/api-key.ts";
 import { keyConfigIssues } from "../../src/server/key-checks.ts";
 
@@ -59,7 +60,7 @@ hash = "${hashB}"
 limit = 3
 `);
     if (result.ok) throw new Error("accepted");
-    const issues = result.issues.map((issue) => `${issue.path} (${issue.source}): ${issue.message}`);
+    const issues = result.issues.map((issue) => `${formatIssuePath(issue.path)} (${issue.source}): ${issue.message}`);
     expect(issues).toEqual([
       expect.stringMatching(/^server\.keys\[0\]\.name \(\/x\/skiff\.toml:3\): a key name is 1 to 64 of/),
       'server.keys[0].hash (/x/skiff.toml:4): expected "sha256:" and 64 hex digits, as `skiff keys new NAME` prints (the key itself never goes in the config)',
@@ -84,9 +85,9 @@ name = "c"
 hash = "${hashB}"
 `);
     if (result.ok) throw new Error("accepted");
-    expect(result.issues.map((issue) => `${issue.path}: ${issue.message}`)).toEqual([
-      'server.keys[1].name: "a" is also the name of server.keys[0]; names must be unique',
-      'server.keys[2].hash: the same hash as server.keys[1] ("a"): one key cannot be two clients; make a new one with skiff keys new',
+    expect(result.issues.map((issue) => `${issue.code} ${formatIssuePath(issue.path)}: ${issue.message}`)).toEqual([
+      'conflict server.keys[1].name: "a" is also the name of server.keys[0]; names must be unique',
+      'conflict server.keys[2].hash: the same hash as server.keys[1] ("a"): one key cannot be two clients; make a new one with skiff keys new',
     ]);
   });
 });
@@ -114,10 +115,11 @@ tools = ["calc", "shell", "files__read", "web_*"]
 cost_per_day = 1
 `);
     expect(keyConfigIssues(keys, { names: ["calc", "time"], unlisted: ["files__"] })).toEqual([
-      { path: "server.keys[0].tools", message: 'key "app": "shell" is not a tool of this service (enabled: calc, time)' },
-      { path: "server.keys[0].tools", message: 'key "app": the pattern "web_*" matches no tool (enabled: calc, time)' },
+      { code: "not_found", path: ["server", "keys", 0, "tools"], message: 'key "app": "shell" is not a tool of this service (enabled: calc, time)' },
+      { code: "not_found", path: ["server", "keys", 0, "tools"], message: 'key "app": the pattern "web_*" matches no tool (enabled: calc, time)' },
       {
-        path: "server.keys[0].cost_per_day",
+        code: "missing",
+        path: ["server", "keys", 0, "cost_per_day"],
         message: 'key "app": a cost budget needs a price for every model a run may use; add [pricing."llama3.1"] (input and output USD per million tokens)',
       },
     ]);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "bun:test";
 import { loadConfig, type ConfigSources, type LoadResult } from "../../src/config/index.ts";
+import { formatIssuePath } from "../../src/errors.ts";
 
 function sources(options: { flags?: Record<string, string>; env?: Record<string, string>; files?: Record<string, string>; configPath?: string }): ConfigSources {
   const files = options.files ?? {};
@@ -106,13 +107,13 @@ describe("loadConfig", () => {
 
   it("names the flag for a bad flag value", () => {
     expect(issues(loadConfig(sources({ flags: { "max-steps": "many" } })))).toEqual([
-      { path: "max_steps", source: "flag --max-steps", message: 'expected a whole number, got "many"' },
+      { code: "invalid_type", path: ["max_steps"], source: "flag --max-steps", message: 'expected a whole number, got "many"' },
     ]);
   });
 
   it("names the env var for a bad env value", () => {
     expect(issues(loadConfig(sources({ env: { SKIFF_TIMEOUT: "soon" } })))).toEqual([
-      { path: "timeout", source: "env SKIFF_TIMEOUT", message: 'expected a duration like "250ms", "30s", "2m", "1h" or "1d", got "soon"' },
+      { code: "invalid_value", path: ["timeout"], source: "env SKIFF_TIMEOUT", message: 'expected a duration like "250ms", "30s", "2m", "1h" or "1d", got "soon"' },
     ]);
     expect(issues(loadConfig(sources({ env: { SKIFF_TOOLS_FS_WRITE: "maybe" } })))[0]!.message).toBe(
       'expected true or false, got "maybe"',
@@ -122,7 +123,8 @@ describe("loadConfig", () => {
   it("names the file and line for a bad file value", () => {
     const file = 'model = "x"\n\n[server]\nmax_concurrent = 0\n';
     const [issue] = issues(loadConfig(sources({ files: { "/work/skiff.toml": file } })));
-    expect(issue!.path).toBe("server.max_concurrent");
+    expect(issue!.path).toEqual(["server", "max_concurrent"]);
+    expect(issue!.code).toBe("invalid_value");
     expect(issue!.source).toBe("/work/skiff.toml:4");
     expect(issue!.message).toContain(">=1");
   });
@@ -130,11 +132,15 @@ describe("loadConfig", () => {
   it("rejects unknown keys with the known ones and a likely fix", () => {
     const file = "max_step = 3\n[server]\nlisen = \"127.0.0.1:1\"\n";
     const found = issues(loadConfig(sources({ files: { "/work/skiff.toml": file } })));
-    const byPath = Object.fromEntries(found.map((i) => [i.path, i]));
+    const byPath = Object.fromEntries(found.map((i) => [formatIssuePath(i.path), i]));
     expect(byPath["max_step"]!.source).toBe("/work/skiff.toml:1");
     expect(byPath["max_step"]!.message).toStartWith('unknown key; did you mean "max_steps"? Known keys here: model, base_url');
     expect(byPath["server.lisen"]!.source).toBe("/work/skiff.toml:3");
     expect(byPath["server.lisen"]!.message).toContain('did you mean "listen"?');
+    expect(found.map((i) => [i.code, i.path])).toEqual([
+      ["unknown_key", ["server", "lisen"]],
+      ["unknown_key", ["max_step"]],
+    ]);
   });
 
   it("reports a file that is not TOML, naming the line", () => {
@@ -146,37 +152,37 @@ describe("loadConfig", () => {
       ['[tools]\nenable = ["calc",\n', "/work/skiff.toml:2", "line 2 is not valid TOML: Unterminated array; expected ']'"],
     ];
     for (const [file, source, message] of cases) {
-      expect(issues(loadConfig(sources({ files: { "/work/skiff.toml": file } })))).toEqual([{ path: "", source, message }]);
+      expect(issues(loadConfig(sources({ files: { "/work/skiff.toml": file } })))).toEqual([{ code: "invalid_value", path: [], source, message }]);
     }
   });
 
   it("reports a --config file that does not exist", () => {
     expect(issues(loadConfig(sources({ configPath: "/missing.toml" })))).toEqual([
-      { path: "config", source: "flag --config", message: 'the config file "/missing.toml" does not exist or cannot be read' },
+      { code: "not_found", path: [], source: "flag --config", message: 'the config file "/missing.toml" does not exist or cannot be read' },
     ]);
   });
 
   it("validates declared tool entries with their index", () => {
     const file = '[[tools.http]]\nname = "ok_tool"\ndescription = "d"\nurl = "http://127.0.0.1:1/x"\n\n[[tools.http]]\nname = "bad name!"\ndescription = "d"\nurl = "not a url"\n';
     const found = issues(loadConfig(sources({ files: { "/work/skiff.toml": file } })));
-    expect(found.map((i) => i.path).sort()).toEqual(["tools.http[1].name", "tools.http[1].url"]);
-    expect(found.find((i) => i.path === "tools.http[1].name")!.source).toBe("/work/skiff.toml:7");
+    expect(found.map((i) => formatIssuePath(i.path)).sort()).toEqual(["tools.http[1].name", "tools.http[1].url"]);
+    expect(found.find((i) => formatIssuePath(i.path) === "tools.http[1].name")).toMatchObject({ code: "invalid_value", path: ["tools", "http", 1, "name"], source: "/work/skiff.toml:7" });
   });
 
   it("reports every bad value at once", () => {
     const found = issues(loadConfig(sources({ flags: { "max-steps": "x", retries: "y" } })));
-    expect(found.map((i) => i.path)).toEqual(["max_steps", "retries"]);
+    expect(found.map((i) => i.path)).toEqual([["max_steps"], ["retries"]]);
   });
 });
 
 describe("loadConfig durations", () => {
   it("refuses a duration longer than a timer can wait, naming the largest accepted (24d)", () => {
     expect(issues(loadConfig(sources({ env: { SKIFF_TIMEOUT: "25d" } })))).toEqual([
-      { path: "timeout", source: "env SKIFF_TIMEOUT", message: "25d is longer than the largest accepted duration, 24d" },
+      { code: "invalid_value", path: ["timeout"], source: "env SKIFF_TIMEOUT", message: "25d is longer than the largest accepted duration, 24d" },
     ]);
     const file = 'llm_timeout = "30d"\ntool_timeout = "99999999999999999999d"\n[server]\nshutdown_timeout = "30d"\n';
     const found = issues(loadConfig(sources({ files: { "/work/skiff.toml": file } })));
-    expect(found.map((i) => [i.path, i.source])).toEqual([
+    expect(found.map((i) => [formatIssuePath(i.path), i.source])).toEqual([
       ["llm_timeout", "/work/skiff.toml:1"],
       ["tool_timeout", "/work/skiff.toml:2"],
       ["server.shutdown_timeout", "/work/skiff.toml:4"],
@@ -194,9 +200,9 @@ describe("loadConfig durations", () => {
   it("refuses 0 where it cannot mean no limit, saying why", () => {
     const file = 'max_retry_wait = "0"\n[breaker]\ncooldown = "0"\n[server]\nmax_timeout = "0"\nshutdown_timeout = "0"\n[otel]\nexport_timeout = "0"\n[[mcp]]\nname = "m"\ncommand = ["x"]\nstart_timeout = "0"\n';
     const found = issues(loadConfig(sources({ files: { "/work/skiff.toml": file } })));
-    expect(found.map((i) => i.path).sort()).toEqual(["breaker.cooldown", "max_retry_wait", "mcp[0].start_timeout", "otel.export_timeout", "server.max_timeout", "server.shutdown_timeout"]);
+    expect(found.map((i) => formatIssuePath(i.path)).sort()).toEqual(["breaker.cooldown", "max_retry_wait", "mcp[0].start_timeout", "otel.export_timeout", "server.max_timeout", "server.shutdown_timeout"]);
     for (const issue of found) expect(issue.message).toMatch(/^0 is not accepted here \(.+\); give a duration from 1ms to 24d$/);
-    expect(found.find((i) => i.path === "mcp[0].start_timeout")!.source).toBe("/work/skiff.toml:12");
+    expect(found.find((i) => formatIssuePath(i.path) === "mcp[0].start_timeout")!.source).toBe("/work/skiff.toml:12");
   });
 
   it("refuses a duration that rounds to 0ms instead of reading it as no limit", () => {
@@ -212,14 +218,14 @@ describe("loadConfig unknown sections", () => {
   it("names the file and line of a misspelt section and suggests the known one", () => {
     const file = 'model = "demo"\n\n[sever]\nlisten = "127.0.0.1:1"\n';
     const [issue] = issues(loadConfig(sources({ files: { "/work/skiff.toml": file } })));
-    expect(issue).toMatchObject({ path: "sever", source: "/work/skiff.toml:3" });
+    expect(issue).toMatchObject({ code: "unknown_key", path: ["sever"], source: "/work/skiff.toml:3" });
     expect(issue!.message).toStartWith("unknown section [sever]; did you mean [server]? Known keys here:");
   });
 
   it("finds nested, array and dotted forms of an unknown section", () => {
     const file = 'model = "demo"\nfallbak.model = "x"\n[tools]\nenable = []\n[tools.htp.x]\na = 1\n[[mcpp]]\nname = "m"\n';
     const found = issues(loadConfig(sources({ files: { "/work/skiff.toml": file } })));
-    const byPath = Object.fromEntries(found.map((i) => [i.path, i]));
+    const byPath = Object.fromEntries(found.map((i) => [formatIssuePath(i.path), i]));
     expect(byPath["fallbak"]).toMatchObject({ source: "/work/skiff.toml:2" });
     expect(byPath["fallbak"]!.message).toStartWith("unknown section [fallbak]; did you mean [fallback]?");
     expect(byPath["tools.htp"]).toMatchObject({ source: "/work/skiff.toml:5" });

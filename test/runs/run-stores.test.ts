@@ -162,7 +162,7 @@ describe("openRunStore", () => {
   it("turns a store that cannot be opened into a config error on server.sessions", async () => {
     const error = await openRunStore({ kind: "sqlite", path: "/nonexistent-dir-skiff/skiff.db" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).issues[0]?.path).toBe("server.sessions");
+    expect((error as ConfigError).issues[0]).toMatchObject({ code: "unavailable", path: ["server", "sessions"] });
     expect((error as Error).message).toContain("the directory of the run store sqlite:/nonexistent-dir-skiff/skiff.db does not exist");
   });
 });

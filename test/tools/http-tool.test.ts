@@ -143,7 +143,7 @@ describe("createHttpTool", () => {
       }
     })();
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).issues[0]!.path).toBe("tools.http[t].parameters");
+    expect((error as ConfigError).issues[0]).toMatchObject({ code: "invalid_value", path: ["tools", "http", "t", "parameters"] });
   });
 
   it("stops at its timeout and closes the connection", async () => {

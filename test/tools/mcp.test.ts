@@ -179,7 +179,7 @@ describe("startMcpServers over stdio", () => {
   it("stops start-up with a ConfigError naming a server that cannot start", async () => {
     const error = await failure(start([{ name: "broken", command: ["/nonexistent/mcp-server"] }]));
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).issues[0]!.path).toBe("mcp[broken]");
+    expect((error as ConfigError).issues[0]).toMatchObject({ code: "unavailable", path: ["mcp", "broken"] });
     expect(error.message).toContain('MCP server "broken" could not be started');
   });
 
@@ -188,7 +188,8 @@ describe("startMcpServers over stdio", () => {
     const error = await failure(start([{ name: "files", command: ["sh", "-c", `echo $$ > ${pidFile}; exec sleep 60`], start_timeout: "1s" }]));
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).issues[0]).toMatchObject({
-      path: "mcp[files]",
+      code: "unavailable",
+      path: ["mcp", "files"],
       message:
         'MCP server "files" did not answer initialize within start_timeout 1s; check that the command starts an MCP server on stdio ' +
         "(it must answer JSON-RPC on stdin), or raise start_timeout if it downloads first (npx)",

@@ -29,7 +29,7 @@ describe("server.session_ttl", () => {
     const bad = load({ "session-ttl": "a month" });
     expect(bad.ok).toBe(false);
     if (!bad.ok) {
-      expect(bad.issues[0]).toMatchObject({ path: "server.session_ttl", source: "flag --session-ttl" });
+      expect(bad.issues[0]).toMatchObject({ code: "invalid_value", path: ["server", "session_ttl"], source: "flag --session-ttl" });
       expect(bad.issues[0]!.message).toContain('expected a duration like "250ms", "30s", "2m", "1h" or "1d", got "a month"');
     }
   });

@@ -21,7 +21,7 @@ async function checkHttpTool(tool: HttpToolEntry, index: number, context: CheckC
   const headers: Record<string, string> = {};
   try {
     for (const [name, ref] of Object.entries(tool.headers)) {
-      headers[name] = resolveSecretRef(ref, `tools.http[${index}].headers.${name}`, context.secrets);
+      headers[name] = resolveSecretRef(ref, ["tools", "http", index, "headers", name], context.secrets);
     }
   } catch (error) {
     const message = error instanceof SkiffError ? error.message : String(error);

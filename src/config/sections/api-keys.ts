@@ -47,12 +47,13 @@ export const apiKeyList = z
   .superRefine((keys, ctx) => {
     const names = new Map<string, number>();
     const hashes = new Map<string, number>();
+    // `params.code` is the issue code config loading reports (see codeOf in load.ts).
     keys.forEach((key, index) => {
       const sameName = names.get(key.name);
-      if (sameName !== undefined) ctx.addIssue({ code: "custom", path: [index, "name"], message: `"${key.name}" is also the name of server.keys[${sameName}]; names must be unique` });
+      if (sameName !== undefined) ctx.addIssue({ code: "custom", params: { code: "conflict" }, path: [index, "name"], message: `"${key.name}" is also the name of server.keys[${sameName}]; names must be unique` });
       else names.set(key.name, index);
       const sameHash = hashes.get(key.hash);
-      if (sameHash !== undefined) ctx.addIssue({ code: "custom", path: [index, "hash"], message: `the same hash as server.keys[${sameHash}] ("${keys[sameHash]!.name}"): one key cannot be two clients; make a new one with skiff keys new` });
+      if (sameHash !== undefined) ctx.addIssue({ code: "custom", params: { code: "conflict" }, path: [index, "hash"], message: `the same hash as server.keys[${sameHash}] ("${keys[sameHash]!.name}"): one key cannot be two clients; make a new one with skiff keys new` });
       else hashes.set(key.hash, index);
     });
   });

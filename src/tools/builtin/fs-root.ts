@@ -1,6 +1,6 @@
 import { closeSync, realpathSync, statSync } from "node:fs";
 import { isAbsolute, normalize, sep } from "node:path";
-import { ConfigError } from "../../errors.ts";
+import { ConfigError, configIssue } from "../../errors.ts";
 import { type DirHandle, dirHandlesSupported, openRootDir } from "../../platform/dir-handle.ts";
 import { ToolFailure, ToolInputError } from "../tool.ts";
 
@@ -16,18 +16,18 @@ export class FsRoot {
   /** Resolves `tools.fs_root`; a missing setting or directory is a ConfigError naming `tool`. */
   static open(root: string | undefined, tool: string): FsRoot {
     if (root === undefined) {
-      throw new ConfigError([{ path: "tools.fs_root", message: `${tool} is enabled but fs_root is not set; set it to the directory ${tool} may use` }]);
+      throw new ConfigError([configIssue("tools.fs_root", `${tool} is enabled but fs_root is not set; set it to the directory ${tool} may use`, { code: "missing" })]);
     }
     if (!dirHandlesSupported()) {
-      throw new ConfigError([{ path: "tools.enable", message: `${tool} is not available on ${process.platform}/${process.arch}` }]);
+      throw new ConfigError([configIssue("tools.enable", `${tool} is not available on ${process.platform}/${process.arch}`, { code: "unavailable" })]);
     }
     let real: string;
     try {
       real = realpathSync(root);
     } catch {
-      throw new ConfigError([{ path: "tools.fs_root", message: `the directory "${root}" does not exist` }]);
+      throw new ConfigError([configIssue("tools.fs_root", `the directory "${root}" does not exist`, { code: "not_found" })]);
     }
-    if (!statSync(real).isDirectory()) throw new ConfigError([{ path: "tools.fs_root", message: `"${root}" is not a directory` }]);
+    if (!statSync(real).isDirectory()) throw new ConfigError([configIssue("tools.fs_root", `"${root}" is not a directory`, { code: "invalid_value" })]);
     return new FsRoot(real);
   }
 

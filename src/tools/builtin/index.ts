@@ -1,5 +1,5 @@
 import type { Tool } from "../tool.ts";
-import { ConfigError } from "../../errors.ts";
+import { ConfigError, configIssue } from "../../errors.ts";
 import type { Semaphore } from "../../util/semaphore.ts";
 import { calcTool } from "./calc.ts";
 import { FsRoot } from "./fs-root.ts";
@@ -52,7 +52,7 @@ export function builtinToolFactories(options: BuiltinToolOptions): Record<string
     fs_write: () => {
       if (!options.fsWrite) {
         throw new ConfigError([
-          { path: "tools.fs_write", message: "fs_write is enabled but writing is off; set tools.fs_write = true to let the model write under fs_root" },
+          configIssue("tools.fs_write", "fs_write is enabled but writing is off; set tools.fs_write = true to let the model write under fs_root", { code: "conflict" }),
         ]);
       }
       return createFsWriteTool({ root: fsRoot("fs_write"), maxBytes: options.fsMaxBytes });

@@ -1,5 +1,5 @@
 import type { Tool as McpTool } from "@modelcontextprotocol/sdk/types.js";
-import { ConfigError, type Issue } from "../../errors.ts";
+import { ConfigError, configIssue, type Issue } from "../../errors.ts";
 import type { JsonSchema } from "../../model/model.ts";
 import { compileParametersLoosely } from "../json-schema.ts";
 import { createSemaphore, type Semaphore } from "../../util/semaphore.ts";
@@ -35,7 +35,7 @@ export async function startMcpServers(
   listed.forEach((outcome, index) => {
     if (outcome.status === "rejected") {
       const reason = outcome.reason instanceof Error ? outcome.reason.message : String(outcome.reason);
-      issues.push({ path: `mcp[${entries[index]!.name}]`, message: reason });
+      issues.push(configIssue(`mcp[${entries[index]!.name}]`, reason, { code: "unavailable" }));
     }
   });
   if (issues.length > 0) {

@@ -9,7 +9,7 @@ import { resolve } from "node:path";
 import type { z } from "zod";
 import { resolveSecretRef, type SecretSources } from "../../config/secrets.ts";
 import type { mcpServerEntry } from "../../config/sections/tools.ts";
-import { ConfigError, type Issue } from "../../errors.ts";
+import { ConfigError, configIssue, type Issue } from "../../errors.ts";
 import { findProgram } from "../find-program.ts";
 import type { GroupSpawnOptions } from "../process-group.ts";
 
@@ -35,7 +35,7 @@ export function stdioSpawnOptions(entry: McpEntry, context: StdioContext): Group
     const value = context.env[name];
     if (value !== undefined) env[name] = value;
   }
-  for (const [name, ref] of Object.entries(entry.env)) env[name] = resolveSecretRef(ref, `mcp[${entry.name}].env.${name}`, context.secrets);
+  for (const [name, ref] of Object.entries(entry.env)) env[name] = resolveSecretRef(ref, ["mcp", entry.name, "env", name], context.secrets);
   return { argv: entry.command ?? [], cwd: entry.cwd ?? context.cwd, env };
 }
 
@@ -61,7 +61,7 @@ export function startFailedMessage(server: string, why: string): string {
 /** The headers of an HTTP server; `env:`/`file:` values are resolved now. */
 export function resolveHeaders(entry: McpEntry, secrets: SecretSources): Record<string, string> {
   const headers: Record<string, string> = {};
-  for (const [name, ref] of Object.entries(entry.headers)) headers[name] = resolveSecretRef(ref, `mcp[${entry.name}].headers.${name}`, secrets);
+  for (const [name, ref] of Object.entries(entry.headers)) headers[name] = resolveSecretRef(ref, ["mcp", entry.name, "headers", name], secrets);
   return headers;
 }
 
@@ -77,7 +77,7 @@ export function mcpStartIssues(entries: readonly McpEntry[], context: StdioConte
         return [];
       }
       const problem = stdioStartProblem(stdioSpawnOptions(entry, context));
-      return problem === undefined ? [] : [{ path: `mcp[${entry.name}]`, message: startFailedMessage(entry.name, problem) }];
+      return problem === undefined ? [] : [configIssue(`mcp[${entry.name}]`, startFailedMessage(entry.name, problem), { code: "not_found" })];
     } catch (error) {
       if (error instanceof ConfigError) return [...error.issues];
       throw error;
