@@ -6,10 +6,8 @@
  * by default): the processes sharing a file share the machine's clock. Only sqlite*.ts files in
  * src/ import bun:sqlite.
  */
-import { Database } from "bun:sqlite";
-import { existsSync } from "node:fs";
-import { dirname } from "node:path";
-import { migrateSqlite } from "../sessions/sqlite-schema.ts";
+import type { Database } from "bun:sqlite";
+import { openSqliteFile } from "../sessions/sqlite-file.ts";
 import { eventFromRow, initialLeaseMs, runExistsError, runFromRow, type RunEventRow, type RunRow } from "./run-row.ts";
 import { LeaseLostError, type NewRun, type NewRunEvent, type RunListQuery, type RunRecord, type RunStore, RunStoreError, type RenewResult, type RunChange } from "./run-store.ts";
 
@@ -31,7 +29,7 @@ const held = "owner = ? AND status IN ('queued', 'running', 'requires_action') A
 export function createSqliteRunStore(path: string, options: SqliteRunStoreOptions = {}): RunStore {
   const now = options.now ?? Date.now;
   const description = `sqlite:${path}`;
-  const db = open(path, description, now);
+  const db = openSqliteFile(path, { now, name: `run store ${description}`, fail: (message, cause) => new RunStoreError(message, { cause }) });
 
   const insertRun = db.query(
     `INSERT INTO runs (id, status, session_id, background, request, created_at, updated_at, attempt, owner, lease_expires_at, last_seq)
@@ -261,27 +259,6 @@ function listRuns(db: Database, query: RunListQuery): RunRow[] {
   return db.query<RunRow, (string | number)[]>(sql).all(...params, query.limit);
 }
 
-function open(path: string, description: string, now: () => number): Database {
-  const dir = dirname(path);
-  if (!existsSync(dir)) {
-    throw new RunStoreError(`the directory of the run store ${description} does not exist; create ${dir} or choose another path with --sessions sqlite:PATH`);
-  }
-  let db: Database | undefined;
-  try {
-    db = new Database(path, { create: true, strict: true });
-    // As the session store does (src/sessions/sqlite.ts): wait for a lock rather than fail, WAL so
-    // readers never block the writer, NORMAL so a commit survives a process crash.
-    db.exec("PRAGMA busy_timeout = 5000");
-    db.exec("PRAGMA journal_mode = WAL");
-    db.exec("PRAGMA synchronous = NORMAL");
-    // The same migrations as the session store: whichever opens the file first brings it up to date.
-    migrateSqlite(db, path, now);
-    return db;
-  } catch (error) {
-    db?.close();
-    throw new RunStoreError(`could not open the run store ${description}: ${messageOf(error)}`, { cause: error });
-  }
-}
 
 function sqliteCode(error: unknown): string | undefined {
   const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;

@@ -3,11 +3,8 @@
  * IMMEDIATE transaction per finished turn: a crash, `kill -9` or power loss leaves the previous
  * turn or the new one, never half of one. Only sqlite*.ts files in src/ import bun:sqlite.
  */
-import { Database } from "bun:sqlite";
-import { existsSync } from "node:fs";
-import { dirname } from "node:path";
 import type { Message } from "../model/messages.ts";
-import { migrateSqlite } from "./sqlite-schema.ts";
+import { openSqliteFile } from "./sqlite-file.ts";
 import { exportSqliteSessions, importSqliteSessions } from "./sqlite-transfer.ts";
 import { type CommitResult, type SessionStore, SessionStoreError, type StoredSession, type TurnCommit } from "./store.ts";
 import { historyDropCount } from "./trim-history.ts";
@@ -22,7 +19,12 @@ interface SessionRow {
 /** Opens (creating when needed, and migrating to the current schema) the session database at `path`. */
 export function createSqliteSessionStore(path: string, options: { now?: () => number } = {}): SessionStore {
   const now = options.now ?? Date.now;
-  const db = open(path, now);
+  const db = openSqliteFile(path, {
+    now,
+    name: `session database ${path}`,
+    fail: (message, cause) => new SessionStoreError(message, { cause }),
+    passThrough: (error) => error instanceof SessionStoreError,
+  });
 
   const selectSession = db.query<SessionRow, [string]>("SELECT version, created_at, updated_at, last_run_id FROM sessions WHERE id = ?");
   const selectBodies = db.query<{ body: string }, [string]>("SELECT body FROM messages WHERE session_id = ? ORDER BY seq");
@@ -131,31 +133,6 @@ export function createSqliteSessionStore(path: string, options: { now?: () => nu
   };
 }
 
-function open(path: string, now: () => number): Database {
-  const dir = dirname(path);
-  if (!existsSync(dir)) {
-    throw new SessionStoreError(
-      `the directory of the session database ${path} does not exist; create ${dir} or choose another path with --sessions sqlite:PATH`,
-    );
-  }
-  let db: Database | undefined;
-  try {
-    db = new Database(path, { create: true, strict: true });
-    // First: switching a file to WAL needs an exclusive lock, so a process opening the file while
-    // another one converts or migrates it must wait for the lock instead of failing at once.
-    db.exec("PRAGMA busy_timeout = 5000");
-    // WAL: readers never block the writer. NORMAL: a commit survives a process crash; only power
-    // loss may roll back the newest turns, and then whole turns, never half of one.
-    db.exec("PRAGMA journal_mode = WAL");
-    db.exec("PRAGMA synchronous = NORMAL");
-    migrateSqlite(db, path, now);
-    return db;
-  } catch (error) {
-    db?.close();
-    if (error instanceof SessionStoreError) throw error;
-    throw new SessionStoreError(`could not open the session database ${path}: ${messageOf(error)}`, { cause: error });
-  }
-}
 
 function isSqliteError(error: unknown): boolean {
   return error instanceof Error && (error.name === "SQLiteError" || /^SQLITE_/.test(String((error as { code?: unknown }).code ?? "")));

@@ -3,10 +3,7 @@
  * Each change is a single UPSERT statement, atomic on its own: two processes on one file (an old
  * and a new `skiff serve` during a restart) add up. Only sqlite*.ts files in src/ import bun:sqlite.
  */
-import { Database } from "bun:sqlite";
-import { existsSync } from "node:fs";
-import { dirname } from "node:path";
-import { migrateSqlite } from "../sessions/sqlite-schema.ts";
+import { openSqliteFile } from "../sessions/sqlite-file.ts";
 import { type DayUsage, type KeyDayUsage, type KeyUsageStore, newestFirst, noUsage, UsageStoreError } from "./usage-store.ts";
 
 interface UsageRow {
@@ -24,7 +21,7 @@ interface ListedRow extends UsageRow {
 /** Opens (creating and migrating when needed) the usage counters in the SQLite file at `path`. */
 export function createSqliteUsageStore(path: string): KeyUsageStore {
   const description = `sqlite:${path}`;
-  const db = open(path, description);
+  const db = openSqliteFile(path, { now: Date.now, name: `usage store ${description}`, fail: (message, cause) => new UsageStoreError(message, { cause }) });
 
   // A count from an earlier minute starts over; an earlier minute than the stored one counts in the stored one.
   const countOne = db.query<{ count: number }, [string, number]>(
@@ -94,22 +91,3 @@ function listed(row: ListedRow): KeyDayUsage {
   return { key: row.key_name, day: row.day, ...usageOf(row) };
 }
 
-function open(path: string, description: string): Database {
-  const dir = dirname(path);
-  if (!existsSync(dir)) {
-    throw new UsageStoreError(`the directory of the usage store ${description} does not exist; create ${dir} or choose another path with --sessions sqlite:PATH`);
-  }
-  let db: Database | undefined;
-  try {
-    db = new Database(path, { create: true, strict: true });
-    // As the session and run stores do: wait for a lock rather than fail, WAL, NORMAL.
-    db.exec("PRAGMA busy_timeout = 5000");
-    db.exec("PRAGMA journal_mode = WAL");
-    db.exec("PRAGMA synchronous = NORMAL");
-    migrateSqlite(db, path, Date.now);
-    return db;
-  } catch (error) {
-    db?.close();
-    throw new UsageStoreError(`could not open the usage store ${description}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-  }
-}
