@@ -9,9 +9,7 @@
  * numbered from it, so numbering and fencing are one atomic step and one round trip.
  */
 import { SQL } from "bun";
-import { describePostgresError } from "../sessions/postgres.ts";
-import { migratePostgres } from "../sessions/postgres-schema.ts";
-import { redactUrl } from "../util/redact-url.ts";
+import { connectPostgres } from "../sessions/postgres-connect.ts";
 import { eventFromRow, initialLeaseMs, runExistsError, runFromRow, type RunEventRow, type RunRow } from "./run-row.ts";
 import { LeaseLostError, type NewRunEvent, type RunListQuery, type RunRecord, type RunStore, RunStoreError } from "./run-store.ts";
 
@@ -29,32 +27,14 @@ export interface PostgresRunStoreOptions {
  * description or in errors.
  */
 export async function createPostgresRunStore(url: string, options: PostgresRunStoreOptions = {}): Promise<RunStore> {
-  const where = redactUrl(url);
-  const fail = (what: string, error: unknown) =>
-    error instanceof LeaseLostError || error instanceof RunStoreError
-      ? error
-      : new RunStoreError(`could not ${what} in the run store ${where}: ${describePostgresError(error)}`, { cause: error });
-
-  let sql: SQL;
-  try {
-    sql = new SQL(url, { max: options.maxConnections ?? 10, connectionTimeout: options.connectTimeoutSec ?? 10, idleTimeout: 60 });
-  } catch (error) {
-    throw fail("connect", error);
-  }
-  try {
-    await migratePostgres(sql, where, Date.now);
-  } catch (error) {
-    await sql.close({ timeout: 0 }).catch(() => {});
-    throw fail("open (connect and migrate the schema)", error);
-  }
-
-  const guard = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
-    try {
-      return await work();
-    } catch (error) {
-      throw fail(what, error);
-    }
-  };
+  const { sql, where, guard } = await connectPostgres(url, {
+    now: Date.now,
+    maxConnections: options.maxConnections ?? 10,
+    ...(options.connectTimeoutSec === undefined ? {} : { connectTimeoutSec: options.connectTimeoutSec }),
+    name: "run store",
+    fail: (message, cause) => new RunStoreError(message, { cause }),
+    passThrough: (error) => error instanceof LeaseLostError || error instanceof RunStoreError,
+  });
   // Epoch ms on the database's clock, fixed for the statement.
   const nowMs = sql`(extract(epoch from statement_timestamp()) * 1000)::bigint`;
   const record = (row: RunRow) => runFromRow(row, where);

@@ -9,8 +9,7 @@
  */
 import { SQL } from "bun";
 import type { Message } from "../model/messages.ts";
-import { redactUrl } from "../util/redact-url.ts";
-import { migratePostgres } from "./postgres-schema.ts";
+import { connectPostgres } from "./postgres-connect.ts";
 import { exportPostgresSessions, importPostgresSessions } from "./postgres-transfer.ts";
 import { type CommitResult, type SessionStore, SessionStoreError, type StoredSession } from "./store.ts";
 import { historyDropCount } from "./trim-history.ts";
@@ -30,30 +29,14 @@ export interface PostgresStoreOptions {
  */
 export async function createPostgresSessionStore(url: string, options: PostgresStoreOptions = {}): Promise<SessionStore> {
   const now = options.now ?? Date.now;
-  const where = redactUrl(url);
-  const fail = (what: string, error: unknown) =>
-    error instanceof SessionStoreError ? error : new SessionStoreError(`could not ${what} in the session database ${where}: ${describePostgresError(error)}`, { cause: error });
-
-  let sql: SQL;
-  try {
-    sql = new SQL(url, { max: options.maxConnections ?? 10, connectionTimeout: options.connectTimeoutSec ?? 10, idleTimeout: 60 });
-  } catch (error) {
-    throw fail("connect", error);
-  }
-  try {
-    await migratePostgres(sql, where, now);
-  } catch (error) {
-    await sql.close({ timeout: 0 }).catch(() => {});
-    throw fail("open (connect and migrate the schema)", error);
-  }
-
-  const guard = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
-    try {
-      return await work();
-    } catch (error) {
-      throw fail(what, error);
-    }
-  };
+  const { sql, where, guard, fail } = await connectPostgres(url, {
+    now,
+    maxConnections: options.maxConnections ?? 10,
+    ...(options.connectTimeoutSec === undefined ? {} : { connectTimeoutSec: options.connectTimeoutSec }),
+    name: "session database",
+    fail: (message, cause) => new SessionStoreError(message, { cause }),
+    passThrough: (error) => error instanceof SessionStoreError,
+  });
 
   return {
     description: where,
@@ -155,20 +138,4 @@ function isPostgresError(error: unknown): boolean {
   return error instanceof SQL.PostgresError || (error instanceof Error && error.name === "PostgresError");
 }
 
-/** The server's or Bun's message with its code, and what to check for the common failures. */
-export function describePostgresError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const code = "errno" in error && typeof error.errno === "string" ? error.errno : "code" in error && typeof error.code === "string" ? error.code : undefined;
-  const hint = code === undefined ? undefined : hints[code];
-  return `${redactUrl(error.message)}${code ? ` (${code})` : ""}${hint ? `; ${hint}` : ""}`;
-}
-
-const hints: Readonly<Record<string, string>> = {
-  ERR_POSTGRES_CONNECTION_REFUSED: "is PostgreSQL running and reachable at that host and port?",
-  ERR_POSTGRES_CONNECTION_TIMEOUT: "is the host right, and does a firewall let the connection through?",
-  ERR_POSTGRES_TLS_NOT_AVAILABLE: "the server offers no TLS: enable ssl on it, or drop sslmode=require from the URL on a trusted network",
-  "28P01": "check the password (in the URL, or PGPASSWORD when the URL has none)",
-  "28000": "the server refused this user or address (pg_hba.conf), or the role does not exist",
-  "3D000": "create the database (createdb NAME) or name an existing one in the URL",
-  "42501": "the user needs CREATE on the database's schema to set up skiff's tables, and read/write on them",
-};
+export { describePostgresError } from "./postgres-errors.ts";

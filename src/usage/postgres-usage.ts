@@ -4,10 +4,7 @@
  * replicas adding to one key's day at once serialize on that row and every addition counts, and
  * the totals returned include every addition committed before. Only postgres*.ts files import Bun.sql.
  */
-import { SQL } from "bun";
-import { describePostgresError } from "../sessions/postgres.ts";
-import { migratePostgres } from "../sessions/postgres-schema.ts";
-import { redactUrl } from "../util/redact-url.ts";
+import { connectPostgres } from "../sessions/postgres-connect.ts";
 import { type DayUsage, type KeyDayUsage, type KeyUsageStore, noUsage, UsageStoreError } from "./usage-store.ts";
 
 /** Knobs for tests; the defaults suit a replica. */
@@ -33,28 +30,14 @@ interface ListedRow extends UsageRow {
 
 /** Connects, migrates the schema (the migrations of the session store) and returns the store. */
 export async function createPostgresUsageStore(url: string, options: PostgresUsageStoreOptions = {}): Promise<KeyUsageStore> {
-  const where = redactUrl(url);
-  const fail = (what: string, error: unknown) =>
-    error instanceof UsageStoreError ? error : new UsageStoreError(`could not ${what} in the usage store ${where}: ${describePostgresError(error)}`, { cause: error });
-  let sql: SQL;
-  try {
-    sql = new SQL(url, { max: options.maxConnections ?? 4, connectionTimeout: options.connectTimeoutSec ?? 10, idleTimeout: 60 });
-  } catch (error) {
-    throw fail("connect", error);
-  }
-  try {
-    await migratePostgres(sql, where, Date.now);
-  } catch (error) {
-    await sql.close({ timeout: 0 }).catch(() => {});
-    throw fail("open (connect and migrate the schema)", error);
-  }
-  const guard = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
-    try {
-      return await work();
-    } catch (error) {
-      throw fail(what, error);
-    }
-  };
+  const { sql, where, guard } = await connectPostgres(url, {
+    now: Date.now,
+    maxConnections: options.maxConnections ?? 4,
+    ...(options.connectTimeoutSec === undefined ? {} : { connectTimeoutSec: options.connectTimeoutSec }),
+    name: "usage store",
+    fail: (message, cause) => new UsageStoreError(message, { cause }),
+    passThrough: (error) => error instanceof UsageStoreError,
+  });
 
   return {
     description: where,
