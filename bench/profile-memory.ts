@@ -3,7 +3,10 @@
  * in this process, starts N runs against the fake upstream (real HTTP), and at the moment they
  * all wait on the model or tools takes a JSC heap census: object counts by type, per session.
  *
- *   BUN_CONFIG_MAX_HTTP_REQUESTS=16000 bun bench/profile-memory.ts [N=2000] [--no-otel]
+ *   BUN_CONFIG_MAX_HTTP_REQUESTS=16000 bun bench/profile-memory.ts [N=2000] [--no-otel] [--by-name]
+ *
+ * `--by-name` counts objects by V8-snapshot type and name instead (closures by function, objects
+ * by constructor), to see which function's closures and frames an in-flight session holds.
  */
 import { heapStats } from "bun:jsc";
 import { join, resolve } from "node:path";
@@ -58,10 +61,28 @@ const bytesByClass = (): Record<string, number> => {
   return out;
 };
 
+/**
+ * Live objects by V8-snapshot type and name (closures by function name, objects by constructor),
+ * which says which closure or async frame of which function is held: `--by-name`.
+ */
+const countsByName = (): Record<string, number> => {
+  const snapshot = JSON.parse(Bun.generateHeapSnapshot("v8")) as { snapshot: { meta: { node_fields: string[]; node_types: [string[]] } }; nodes: number[]; strings: string[] };
+  const width = snapshot.snapshot.meta.node_fields.length;
+  const types = snapshot.snapshot.meta.node_types[0];
+  const out: Record<string, number> = {};
+  for (let i = 0; i < snapshot.nodes.length; i += width) {
+    const key = `${types[snapshot.nodes[i]!]}:${snapshot.strings[snapshot.nodes[i + 1]!]}`;
+    out[key] = (out[key] ?? 0) + 1;
+  }
+  return out;
+};
+const byName = process.argv.includes("--by-name");
+
 const census = () => {
   Bun.gc(true);
   const stats = heapStats();
-  return { heap: stats.heapSize, counts: stats.objectTypeCounts as Record<string, number>, bytes: bytesByClass() };
+  const counts = byName ? countsByName() : (stats.objectTypeCounts as Record<string, number>);
+  return { heap: stats.heapSize, counts, bytes: byName ? {} : bytesByClass() };
 };
 
 await Promise.all(Array.from({ length: 50 }, post)); // warm up every code path
@@ -78,7 +99,7 @@ const rows = Object.entries(during.counts)
   .map(([type, count]) => ({ type, per: (count - (before.counts[type] ?? 0)) / sessions }))
   .filter((row) => row.per >= 0.5)
   .sort((a, b) => b.per - a.per)
-  .slice(0, 40);
+  .slice(0, byName ? 80 : 40);
 console.log(`sessions ${sessions}${noOtel ? " (no otel)" : ""}, failed ${failed}`);
 console.log(`JS heap per session: ${((during.heap - before.heap) / sessions / 1024).toFixed(1)} KiB; RSS per session: ${((rssDuring - rssBefore) / sessions / 1024).toFixed(1)} KiB`);
 for (const row of rows) {

@@ -1,24 +1,20 @@
 /**
  * Sets up OpenTelemetry export for one process: skiff's resource, the configured sampler, an
- * OTLP/HTTP-protobuf exporter in a BatchSpanProcessor, and the `--trace` tree fed from the same
- * spans. otel.ts records spans itself and hands each finished one (a ReadableSpan) to these
- * processors' onEnd; no SDK TracerProvider or Tracer is created, so processors never see onStart.
+ * OTLP/HTTP-protobuf exporter behind a batching processor (batch-export.ts), and the `--trace`
+ * tree fed from the same spans. otel.ts records spans itself and hands each finished one (a
+ * ReadableSpan) to these processors' onEnd; no SDK TracerProvider or Tracer is created, so
+ * processors never see onStart.
  * No globals are registered (no global provider, no context manager). Imports are static,
  * because `bun build --compile` drops exporters loaded by dynamic require
  * (anthropics/claude-code#50567).
  */
-import { ExportResultCode, SDK_INFO } from "@opentelemetry/core";
+import { ExportResultCode, getNumberFromEnv, SDK_INFO } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { resourceFromAttributes } from "@opentelemetry/resources";
-import {
-  BatchSpanProcessor,
-  RandomIdGenerator,
-  type ReadableSpan,
-  type SpanExporter,
-  type SpanProcessor,
-} from "@opentelemetry/sdk-trace-base";
-import { SpanStatusCode, TraceFlags } from "@opentelemetry/api";
+import { RandomIdGenerator, type ReadableSpan, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { SpanStatusCode } from "@opentelemetry/api";
 import { buildInfo } from "../build-info.ts";
+import { BatchExportProcessor, defaultConcurrentExports } from "./batch-export.ts";
 import { createOtelTracer } from "./otel.ts";
 import { redactUrl } from "../util/redact-url.ts";
 import type { OtelSettings } from "./otel-settings.ts";
@@ -41,6 +37,8 @@ export interface OtelSetupOptions {
   readonly spanLimits?: SpanLimits;
   /** The configured system prompt (`system`): only it becomes `gen_ai.system_instructions`. */
   readonly systemPrompt?: string;
+  /** Exports in flight at once (default `defaultConcurrentExports`). */
+  readonly maxConcurrentExports?: number;
 }
 
 /** Telemetry running: the Tracer port over it, and a shutdown that never rejects and never hangs. */
@@ -57,18 +55,27 @@ export function startOtel(options: OtelSetupOptions): OtelHandle {
   const { settings } = options;
   const report = onceReporter(options.warn);
   const processors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
-  const queue = new ExportQueue(settings.maxQueueSize, onceReporter(options.warn));
+  let batches: BatchExportProcessor | undefined;
   if (settings.tracesUrl !== undefined) {
     const exporter = new OTLPTraceExporter({
       url: settings.tracesUrl,
       headers: { ...settings.headers },
       ...(settings.exportTimeoutMs === undefined ? {} : { timeoutMillis: settings.exportTimeoutMs }),
     });
-    const batches = new BatchSpanProcessor(queue.exporter(reportingExporter(exporter, redactUrl(settings.tracesUrl), report)), {
+    const reportDrop = onceReporter(options.warn);
+    batches = new BatchExportProcessor(reportingExporter(exporter, redactUrl(settings.tracesUrl), report), {
       maxQueueSize: settings.maxQueueSize,
       maxExportBatchSize: settings.maxExportBatchSize,
+      maxConcurrentExports: options.maxConcurrentExports ?? defaultConcurrentExports,
+      // As the SDK's BatchSpanProcessor reads them, with its defaults.
+      scheduledDelayMs: getNumberFromEnv("OTEL_BSP_SCHEDULE_DELAY") ?? 5_000,
+      exportTimeoutMs: getNumberFromEnv("OTEL_BSP_EXPORT_TIMEOUT") ?? 30_000,
+      onDrop: () =>
+        reportDrop(
+          `spans are being dropped: ${settings.maxQueueSize} were already waiting for export (otel.max_queue_size); the collector or this process cannot keep up. Raise otel.max_queue_size, or export fewer runs with otel.sampler_arg`,
+        ),
     });
-    processors.push(queue.processor(batches));
+    processors.push(batches);
   }
   if (options.treeWriter) processors.push(treeProcessor(options.treeWriter));
 
@@ -109,7 +116,7 @@ export function startOtel(options: OtelSetupOptions): OtelHandle {
   };
   return {
     tracer,
-    droppedSpans: () => queue.dropped,
+    droppedSpans: () => batches?.dropped ?? 0,
     shutdown: () => (closing ??= shutdown()),
   };
 }
@@ -141,55 +148,6 @@ function contentLimit(maxAttributeBytes: number, limits: SpanLimits): number {
   return maxAttributeBytes > 0 ? maxAttributeBytes : lengthLimit;
 }
 
-/**
- * Counts the spans the BatchSpanProcessor drops. Its queue holds the sampled spans that ended and
- * were not yet handed to the exporter, and it drops a span that ends while the queue is full,
- * telling only OpenTelemetry's diag logger (which nobody reads). Counting the same two events on
- * both sides of it gives the same number, so a drop is reported once on stderr and counted on
- * /metrics instead of going unseen.
- */
-class ExportQueue {
-  private queued = 0;
-  dropped = 0;
-
-  constructor(
-    private readonly capacity: number,
-    private readonly report: (message: string) => void,
-  ) {}
-
-  processor(inner: SpanProcessor): SpanProcessor {
-    return {
-      onStart: (span, context) => inner.onStart(span, context),
-      onEnd: (span) => {
-        if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0) {
-          if (this.queued >= this.capacity) {
-            this.dropped++;
-            this.report(
-              `spans are being dropped: ${this.capacity} were already waiting for export (otel.max_queue_size); the collector or this process cannot keep up. Raise otel.max_queue_size, or export fewer runs with otel.sampler_arg`,
-            );
-          } else {
-            this.queued++;
-          }
-        }
-        inner.onEnd(span);
-      },
-      forceFlush: () => inner.forceFlush(),
-      shutdown: () => inner.shutdown(),
-    };
-  }
-
-  exporter(inner: SpanExporter): SpanExporter {
-    return {
-      export: (spans, done) => {
-        this.queued = Math.max(0, this.queued - spans.length);
-        inner.export(spans, done);
-      },
-      shutdown: () => inner.shutdown(),
-      ...(inner.forceFlush ? { forceFlush: () => inner.forceFlush!() } : {}),
-    };
-  }
-}
-
 /** Reports at most one line per process: a collector that is down must not flood stderr. */
 function onceReporter(warn: (line: string) => void): (message: string) => void {
   let reported = false;
@@ -204,9 +162,11 @@ function onceReporter(warn: (line: string) => void): (message: string) => void {
 function reportingExporter(inner: SpanExporter, target: string, report: (message: string) => void): SpanExporter {
   return {
     export(spans, done) {
+      // The count, not the spans: a batch in flight is held as its serialized bytes only.
+      const count = spans.length;
       inner.export(spans, (result) => {
         if (result.code !== ExportResultCode.SUCCESS) {
-          report(`could not export ${spans.length} span(s) to ${target}: ${describeExportError(result.error)}`);
+          report(`could not export ${count} span(s) to ${target}: ${describeExportError(result.error)}`);
         }
         done(result);
       });

@@ -186,7 +186,7 @@ class RecordedRun implements RunSpan {
     if (this.ended) return;
     this.ended = true;
     // DESIGN §2: a run that ends (cancelled, timed out) closes every span it still has open.
-    if (this.open !== undefined) {
+    if (this.open !== undefined && this.open.length > 0) {
       const why = outcome.error ?? new Error("the run ended before this operation finished");
       for (const child of [...this.open]) child.abandon(why);
     }

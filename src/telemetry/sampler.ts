@@ -19,7 +19,7 @@ import type { OtelSettings } from "./otel-settings.ts";
 /**
  * The sampler the settings name. With `--trace` (`recordAll`), runs a sampler drops are still
  * recorded, not sampled: the tree shows every run while export keeps to the sampler, because the
- * BatchSpanProcessor exports only sampled spans.
+ * export processor (batch-export.ts) exports only sampled spans.
  */
 export function buildSampler(settings: Pick<OtelSettings, "sampler" | "samplerRatio">, recordAll: boolean): Sampler {
   const ratio = new TraceIdRatioBasedSampler(settings.samplerRatio);
