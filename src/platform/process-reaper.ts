@@ -103,12 +103,32 @@ export function killTaggedOnce(tags: ReadonlySet<string>): number {
  */
 export async function killTagged(tags: ReadonlySet<string>): Promise<number> {
   const started = Date.now();
+  // Done after two passes in a row find nothing alive: a process whose parent was killed just
+  // before a pass is re-parented to skiff while that pass walks, and is found only by the next.
+  let quietPasses = 0;
   for (let wait = 1; ; wait = Math.min(wait * 2, maxRoundWaitMs)) {
     const signalled = killTaggedOnce(tags);
-    if (signalled === 0 || Date.now() - started > sweepLimitMs) return signalled;
+    quietPasses = signalled === 0 ? quietPasses + 1 : 0;
+    if (quietPasses >= 2 || Date.now() - started > sweepLimitMs) {
+      reapSoon();
+      return signalled;
+    }
     await Bun.sleep(wait);
   }
 }
+
+/**
+ * A process killed while its parent still lived becomes skiff's zombie only once that parent has
+ * been reaped, after the sweep: SIGCHLD should say so, but Bun does not always pass it on, so a few
+ * more passes follow each sweep.
+ */
+function reapSoon(): void {
+  if (!adopting) return;
+  for (const delay of reapRetryDelaysMs) setTimeout(reapAdopted, delay).unref();
+}
+
+/** When the passes after a sweep run, in ms. */
+const reapRetryDelaysMs = [20, 100, 300, 1_000, 3_000];
 
 /**
  * Reaps skiff's zombie children that are provably not Bun's: Bun's own children are in `spawned`
