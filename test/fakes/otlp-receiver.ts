@@ -120,7 +120,8 @@ export async function startOtlpReceiver(initialMode: ReceiverMode = "ok"): Promi
   };
 }
 
-interface DecodedKeyValue {
+/** One attribute as protobufjs decodes it. */
+export interface DecodedKeyValue {
   key: string;
   value?: DecodedAnyValue;
 }
@@ -184,7 +185,8 @@ export function decodeSpans(body: Uint8Array): ReceivedSpan[] {
   return out;
 }
 
-function attributesOf(list: readonly DecodedKeyValue[] | undefined): Record<string, AttributeValue> {
+/** Decoded attributes as a plain object; 64-bit integers as numbers (tests use small ones). */
+export function attributesOf(list: readonly DecodedKeyValue[] | undefined): Record<string, AttributeValue> {
   const out: Record<string, AttributeValue> = {};
   for (const { key, value } of list ?? []) out[key] = valueOf(value);
   return out;

@@ -5,12 +5,13 @@
  */
 import { join } from "node:path";
 import * as protobuf from "protobufjs";
+import { type AttributeValue, attributesOf, type DecodedKeyValue } from "../fakes/otlp-receiver.ts";
 
 const root = protobuf.loadSync(join(import.meta.dir, "..", "fakes", "otlp-trace.proto"));
 const requestType = root.lookupType("skiff.test.otlp.ExportTraceServiceRequest");
 
-/** A decoded attribute value; 64-bit integers as numbers (tests use small ones). */
-export type Value = string | number | boolean | null | readonly Value[];
+/** A decoded attribute value, as the fake receiver decodes it. */
+export type Value = AttributeValue;
 
 /** One exported event. */
 export interface DecodedEvent {
@@ -43,17 +44,7 @@ export interface DecodedSpan {
   readonly status: { readonly code: number; readonly message: string };
 }
 
-interface RawKeyValue {
-  key: string;
-  value?: RawValue;
-}
-interface RawValue {
-  stringValue?: string;
-  boolValue?: boolean;
-  intValue?: string;
-  doubleValue?: number;
-  arrayValue?: { values?: RawValue[] };
-}
+type RawKeyValue = DecodedKeyValue;
 interface RawSpan {
   traceId?: Uint8Array;
   spanId?: Uint8Array;
@@ -85,7 +76,7 @@ export function decodeRequest(body: Uint8Array): DecodedSpan[] {
   const raw = requestType.toObject(requestType.decode(body), { longs: String, enums: Number, defaults: false }) as RawRequest;
   const out: DecodedSpan[] = [];
   for (const resourceSpans of raw.resourceSpans ?? []) {
-    const resource = attributes(resourceSpans.resource?.attributes);
+    const resource = attributesOf(resourceSpans.resource?.attributes);
     const resourceSchemaUrl = resourceSpans.schemaUrl ?? "";
     for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
       const scope = { name: scopeSpans.scope?.name ?? "", version: scopeSpans.scope?.version ?? "", schemaUrl: scopeSpans.schemaUrl ?? "" };
@@ -103,12 +94,12 @@ export function decodeRequest(body: Uint8Array): DecodedSpan[] {
           kind: span.kind ?? 0,
           startNs: span.startTimeUnixNano ?? "0",
           endNs: span.endTimeUnixNano ?? "0",
-          attributes: attributes(span.attributes),
+          attributes: attributesOf(span.attributes),
           droppedAttributesCount: span.droppedAttributesCount ?? 0,
           events: (span.events ?? []).map((event) => ({
             name: event.name ?? "",
             timeNs: event.timeUnixNano ?? "0",
-            attributes: attributes(event.attributes),
+            attributes: attributesOf(event.attributes),
             droppedAttributesCount: event.droppedAttributesCount ?? 0,
           })),
           droppedEventsCount: span.droppedEventsCount ?? 0,
@@ -120,22 +111,6 @@ export function decodeRequest(body: Uint8Array): DecodedSpan[] {
     }
   }
   return out;
-}
-
-function attributes(list: readonly RawKeyValue[] | undefined): Record<string, Value> {
-  const out: Record<string, Value> = {};
-  for (const { key, value } of list ?? []) out[key] = valueOf(value);
-  return out;
-}
-
-function valueOf(value: RawValue | undefined): Value {
-  if (!value) return null;
-  if (value.stringValue !== undefined) return value.stringValue;
-  if (value.boolValue !== undefined) return value.boolValue;
-  if (value.intValue !== undefined) return Number(value.intValue);
-  if (value.doubleValue !== undefined) return value.doubleValue;
-  if (value.arrayValue !== undefined) return (value.arrayValue.values ?? []).map(valueOf);
-  return null;
 }
 
 function hex(bytes: Uint8Array | undefined): string {
