@@ -107,7 +107,7 @@ export class Api {
         if (error instanceof ApiError && error.status < 500 && error.status !== 408 && error.status !== 429) throw error;
       }
       if (++failures > (options.maxRetries ?? 30)) return "gave_up";
-      await sleep(options.retryMs ?? 1_000, signal);
+      await wait(options.retryMs ?? 1_000, signal);
     }
     return "aborted";
   }
@@ -150,7 +150,8 @@ async function errorOf(response: Response): Promise<ApiError> {
   return new ApiError(response.status, undefined, `HTTP ${response.status} ${response.statusText}`.trim());
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/** Resolves after `ms`, or at once when `signal` aborts. */
+export function wait(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     signal.addEventListener("abort", done, { once: true });

@@ -1,5 +1,5 @@
 /** What every page of the console is given, and the pieces they share. */
-import { type Api, ApiError } from "./api.ts";
+import { type Api, ApiError, wait } from "./api.ts";
 import { el } from "./dom.ts";
 
 /** A page's world: the API, its part of the document, and a signal aborted when the user leaves it. */
@@ -33,17 +33,4 @@ export function poll(signal: AbortSignal, everyMs: number, tick: () => Promise<v
     }
   };
   void loop();
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-export function wait(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }
