@@ -84,6 +84,7 @@ export function notStartedResultJson(error: { readonly code: string; readonly me
   } satisfies ResultJson;
 }
 
-function round(ms: number): number {
+/** Milliseconds rounded to two decimals, as every duration in the JSON is. */
+export function round(ms: number): number {
   return Math.round(ms * 100) / 100;
 }

@@ -10,6 +10,7 @@ import type { AssistantMessage, ToolCall, Usage } from "../model/messages.ts";
 import type { ModelFinishReason, ModelResponse } from "../model/model.ts";
 import type { EventFields } from "../contract/event-schema.ts";
 import { schemaVersion } from "../contract/schema-version.ts";
+import { round, usageJson } from "../contract/result-json.ts";
 import type { NewRunEvent, RunEvent } from "./run-store.ts";
 
 /** Event types of a run's stream; the journal is made of `model.completed`, `tool.started` and `tool.finished`. */
@@ -95,7 +96,7 @@ export function modelCompletedEvent(call: JournalledModelCall): NewRunEvent {
     duration_ms: round(call.durationMs),
     response: {
       message: response.message,
-      usage: usageToJson(response.usage),
+      usage: usageJson(response.usage),
       finish_reason: response.finishReason,
       id: response.id ?? null,
       model: response.model,
@@ -220,15 +221,6 @@ function modelCallOf(body: ModelCompletedJson): JournalledModelCall {
   return { step: body.step, response, startMs: body.start_ms, durationMs: body.duration_ms };
 }
 
-function usageToJson(usage: Usage): UsageJson {
-  return {
-    input_tokens: usage.inputTokens,
-    output_tokens: usage.outputTokens,
-    cached_input_tokens: usage.cachedInputTokens,
-    reasoning_tokens: usage.reasoningTokens,
-  };
-}
-
 function usageFromJson(json: UsageJson): Usage {
   return {
     inputTokens: json.input_tokens,
@@ -236,8 +228,4 @@ function usageFromJson(json: UsageJson): Usage {
     cachedInputTokens: json.cached_input_tokens,
     reasoningTokens: json.reasoning_tokens,
   };
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
 }
