@@ -25,8 +25,16 @@ outfile=""
 targets=""
 release=""
 # Chosen by measurement (docs/build.md): bytecode halves start-up; identifiers are not mangled
-# because error class names end up in error messages and in the error.type span attribute.
-bun_flags="--minify-whitespace --minify-syntax --bytecode --format esm --sourcemap --splitting"
+# because error class names end up in error messages and in the error.type span attribute; start-up
+# code stays in the interpreter (JIT thresholds × 256) until a command calls startupDone()
+# (src/platform/jit-policy.ts).
+bun_flags="--minify-whitespace --minify-syntax --bytecode --format esm --sourcemap --splitting --compile-jit-policy 256"
+# Profile-guided layout of the bytecode (build/record-order.ts records these): the functions that
+# serve and ask load sit together at the front, so a start reads less of the file.
+bytecode_order=""
+for profile in build/serve.order build/ask.order; do
+  [ -f "$profile" ] && bytecode_order="${bytecode_order:+$bytecode_order,}$profile"
+done
 while [ $# -gt 0 ]; do
   case "$1" in
     --target) target="${2:?--target needs a value such as linux-arm64}"; shift 2 ;;
@@ -41,6 +49,8 @@ while [ $# -gt 0 ]; do
     --release=*) release="${1#--release=}"; shift ;;
     # For measuring other flag sets (bench/build-options.sh); releases use the default above.
     --bun-flags) bun_flags="${2?--bun-flags needs a value}"; shift 2 ;;
+    # For recording new profiles (build/record-order.ts), and for measuring without them.
+    --no-bytecode-order) bytecode_order=""; shift ;;
     -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "build.sh: unknown argument '$1' (try --all, --target linux-arm64 or --help)" >&2; exit 2 ;;
   esac
@@ -85,6 +95,7 @@ build_one() {
     --define "__SKIFF_COMMIT__=\"$commit\""
     --define "__SKIFF_BUILD_DATE__=\"$build_date\""
     --outfile "$staging/$(basename "$out")")
+  case " $bun_flags " in *" --bytecode "*) [ -n "$bytecode_order" ] && args+=("--bytecode-order=$bytecode_order") ;; esac
   if [ -n "$name" ]; then
     local bun_target
     if ! bun_target=$(bun_target_of "$name"); then

@@ -15,6 +15,8 @@ import { keyReloader } from "./server/reload-keys.ts";
 import { createLogger, type Logger } from "./server/logger.ts";
 import { errorCodeOf } from "./server/run-errors.ts";
 import { startGcPacer } from "./platform/gc-pacer.ts";
+import { startupDone } from "./platform/jit-policy.ts";
+import { bytecodeLayout } from "./platform/bytecode-layout.ts";
 import { RunTracker } from "./server/run-tracker.ts";
 import { serveStartup } from "./server/serve-startup.ts";
 import { chooseListener } from "./server/inherited-listener.ts";
@@ -195,6 +197,10 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     backlog: "backlog" in server.backlog ? server.backlog.backlog : server.inherited ? "systemd's" : bunListenBacklog,
     pid: process.pid,
   });
+  // Requests compile as eagerly as ever; what ran before this stays interpreted (platform/jit-policy.ts).
+  startupDone();
+  const layout = bytecodeLayout();
+  if (layout) logger.log("debug", "bytecode layout", { ...layout });
   if ("unchanged" in server.backlog && !server.inherited) logger.log("debug", "listen backlog left at Bun's 512", { reason: server.backlog.unchanged });
   if (token === undefined && settings.keys.length === 0) logger.log("warn", "no auth token or keys set: /v1/ routes are open to every local client");
   const reloadConfig = options.reloadConfig;

@@ -12,6 +12,7 @@ import { type CommandContext, switchOn } from "../cli/commands.ts";
 import { ExitCode } from "../cli/exit-codes.ts";
 import { logToTerminal } from "../cli/log-line.ts";
 import { UsageError } from "../errors.ts";
+import { startupDone } from "../platform/jit-policy.ts";
 import { buildRuntime } from "../wire.ts";
 import { withInterrupt } from "./with-interrupt.ts";
 
@@ -52,6 +53,7 @@ async function askWith(context: CommandContext, output: AskOutput): Promise<numb
     log: logToTerminal(terminal),
     ...(switchOn(context, "trace") ? { traceTo: terminal.err } : {}),
   });
+  startupDone();
   const asker = terminal.stdinIsTTY ? lineAsker(terminal) : undefined;
   try {
     await withInterrupt((signal) =>

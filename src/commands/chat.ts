@@ -1,6 +1,7 @@
 import { chat } from "../cli/chat.ts";
 import { type CommandContext, switchOn } from "../cli/commands.ts";
 import { logToTerminal } from "../cli/log-line.ts";
+import { startupDone } from "../platform/jit-policy.ts";
 import { buildRuntime } from "../wire.ts";
 import { listFlag } from "./line-asker.ts";
 import { openChatSession } from "../wire-sessions.ts";
@@ -16,6 +17,7 @@ export async function runChat(context: CommandContext): Promise<number> {
     log: logToTerminal(terminal),
     ...(switchOn(context, "trace") ? { traceTo: terminal.err } : {}),
   });
+  startupDone();
   try {
     return await chat({
       config,
