@@ -54,3 +54,37 @@ export function stateDirectory(env: SpecContext["env"]): string | undefined {
 function invalid(spec: string, message: string): ConfigError {
   return new ConfigError([configIssue("server.sessions", `${message} (got "${redactUrl(spec)}")`, { code: "invalid_value" })]);
 }
+
+/** How one kind of store opens on each kind of database. */
+export interface StoreOpeners<S> {
+  readonly memory: () => S;
+  readonly sqlite: (path: string) => S;
+  readonly postgres: (url: string) => Promise<S>;
+}
+
+/**
+ * Opens a store on the database `spec` names: the sessions, and the runs and keys' counters that
+ * live beside them, each migrating its own schema. A database that cannot be opened (missing
+ * directory, unreachable server, schema newer than this binary), which the store reports as a
+ * `StoreError`, is a ConfigError on `server.sessions` (exit code 2): the setting, or what it
+ * points at, needs fixing.
+ */
+export async function openStoreFor<S>(spec: SessionsSpec, openers: StoreOpeners<S>, StoreError: abstract new (...args: never[]) => Error): Promise<S> {
+  try {
+    switch (spec.kind) {
+      case "memory":
+        return openers.memory();
+      case "sqlite":
+        return openers.sqlite(spec.path);
+      case "postgres":
+        return await openers.postgres(spec.url);
+      default: {
+        const unknown: never = spec;
+        throw new Error(`unknown store ${JSON.stringify(unknown)}`);
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof StoreError)) throw error;
+    throw new ConfigError([configIssue("server.sessions", error.message, { code: "unavailable" })], { cause: error });
+  }
+}

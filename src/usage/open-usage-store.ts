@@ -1,6 +1,5 @@
 /** Opens the usage store a SessionsSpec names. Wiring only (wire-serve.ts): it imports the adapters. */
-import { ConfigError, configIssue } from "../errors.ts";
-import type { SessionsSpec } from "../sessions/sessions-spec.ts";
+import { openStoreFor, type SessionsSpec } from "../sessions/sessions-spec.ts";
 import { createMemoryUsageStore } from "./memory-usage.ts";
 import { createPostgresUsageStore } from "./postgres-usage.ts";
 import { createSqliteUsageStore } from "./sqlite-usage.ts";
@@ -8,25 +7,13 @@ import { type KeyUsageStore, UsageStoreError } from "./usage-store.ts";
 
 /**
  * Opens keys' counters beside the sessions `spec` names (memory, the same SQLite file, the same
- * Postgres database), migrating its schema. A database that cannot be opened is a ConfigError on
- * `server.sessions`, as for the session store.
+ * Postgres database), migrating its schema; a database that cannot be opened is a ConfigError on
+ * `server.sessions` (openStoreFor).
  */
-export async function openUsageStore(spec: SessionsSpec): Promise<KeyUsageStore> {
-  try {
-    switch (spec.kind) {
-      case "memory":
-        return createMemoryUsageStore();
-      case "sqlite":
-        return createSqliteUsageStore(spec.path);
-      case "postgres":
-        return await createPostgresUsageStore(spec.url);
-      default: {
-        const unknown: never = spec;
-        throw new Error(`unknown usage store ${JSON.stringify(unknown)}`);
-      }
-    }
-  } catch (error) {
-    if (!(error instanceof UsageStoreError)) throw error;
-    throw new ConfigError([configIssue("server.sessions", error.message, { code: "unavailable" })], { cause: error });
-  }
+export function openUsageStore(spec: SessionsSpec): Promise<KeyUsageStore> {
+  return openStoreFor(
+    spec,
+    { memory: () => createMemoryUsageStore(), sqlite: (path) => createSqliteUsageStore(path), postgres: (url) => createPostgresUsageStore(url) },
+    UsageStoreError,
+  );
 }
