@@ -10,10 +10,8 @@ import { lineAsker, listFlag } from "./line-asker.ts";
 import type { Config } from "../config/index.ts";
 import { type CommandContext, switchOn } from "../cli/commands.ts";
 import { ExitCode } from "../cli/exit-codes.ts";
-import { logToTerminal } from "../cli/log-line.ts";
 import { UsageError } from "../errors.ts";
-import { startupDone } from "../platform/jit-policy.ts";
-import { buildRuntime } from "../wire.ts";
+import { terminalRuntime } from "./terminal-runtime.ts";
 import { withInterrupt } from "./with-interrupt.ts";
 
 /**
@@ -47,13 +45,7 @@ async function askWith(context: CommandContext, output: AskOutput): Promise<numb
   const outputSchema =
     config.output_schema === undefined ? undefined : await loadOutputSchemaFile(config.output_schema, config.output_schema_retries, loaded.sources.get("output_schema"));
   const traceparent = context.env["TRACEPARENT"];
-  const runtime = await buildRuntime({
-    config,
-    secrets: context.secrets,
-    log: logToTerminal(terminal),
-    ...(switchOn(context, "trace") ? { traceTo: terminal.err } : {}),
-  });
-  startupDone();
+  const runtime = await terminalRuntime(context, config);
   const asker = terminal.stdinIsTTY ? lineAsker(terminal) : undefined;
   try {
     await withInterrupt((signal) =>

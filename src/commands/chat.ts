@@ -1,8 +1,6 @@
 import { chat } from "../cli/chat.ts";
 import { type CommandContext, switchOn } from "../cli/commands.ts";
-import { logToTerminal } from "../cli/log-line.ts";
-import { startupDone } from "../platform/jit-policy.ts";
-import { buildRuntime } from "../wire.ts";
+import { terminalRuntime } from "./terminal-runtime.ts";
 import { listFlag } from "./line-asker.ts";
 import { openChatSession } from "../wire-sessions.ts";
 
@@ -11,13 +9,7 @@ export async function runChat(context: CommandContext): Promise<number> {
   const { config } = context.loadConfig();
   const { terminal } = context;
   const session = await openChatSession(context.flags.get("session"), config, { env: context.env, cwd: context.cwd }, terminal);
-  const runtime = await buildRuntime({
-    config,
-    secrets: context.secrets,
-    log: logToTerminal(terminal),
-    ...(switchOn(context, "trace") ? { traceTo: terminal.err } : {}),
-  });
-  startupDone();
+  const runtime = await terminalRuntime(context, config);
   try {
     return await chat({
       config,
