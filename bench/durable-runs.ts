@@ -33,6 +33,7 @@ import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { dropDatabases, freshDatabase } from "../test/helpers/postgres.ts";
 import { followEvents } from "./follow-events.ts";
+import { benchConfigToml } from "./bench-config.ts";
 import { cpuSecondsOf, freePort, percentile, start, startWithPort, waitForOk, type Started } from "./proc.ts";
 import { durableCluster, fdatasyncMs, type Meter, memoryMeter, postgresMeter, postgresSettings, sqliteMeter } from "./store-meters.ts";
 
@@ -62,22 +63,7 @@ async function upstream(llmDelayMs: number, toolDelayMs: number): Promise<{ url:
 /** `skiff serve` as bench/run.ts starts it (HTTP tool and OTLP export on the fake), on `sessions`. */
 async function serve(up: string, sessions: string): Promise<{ base: string; proc: Started }> {
   const dir = tempDir();
-  const config = [
-    `model = "bench-model"`,
-    `base_url = "${up}/v1"`,
-    `timeout = "5m"`,
-    `[otel]`,
-    `endpoint = "${up}"`,
-    `[server]`,
-    `sessions = "${sessions}"`,
-    `log_level = "warn"`,
-    `[[tools.http]]`,
-    `name = "lookup"`,
-    `description = "Looks an item up"`,
-    `url = "${up}/tool"`,
-    `parameters = { type = "object", properties = { q = { type = "string" } }, required = ["q"] }`,
-  ];
-  writeFileSync(join(dir, "skiff.toml"), config.join("\n"));
+  writeFileSync(join(dir, "skiff.toml"), benchConfigToml({ upstream: up, sessions, otel: true, top: [`timeout = "5m"`] }));
   const port = freePort();
   const proc = start([binary, "serve", "--listen", `127.0.0.1:${port}`], { PATH: process.env["PATH"], HOME: dir }, dir);
   cleanup.push(proc);

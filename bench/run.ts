@@ -17,6 +17,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { cpuSecondsOf, threadCpuSecondsOf, freePort, memoryOf, percentile, start, startWithPort, waitForOk, type Started } from "./proc.ts";
+import { benchConfigToml } from "./bench-config.ts";
 
 const root = resolve(import.meta.dir, "..");
 const binary = join(root, "dist", "skiff");
@@ -53,22 +54,12 @@ async function skiff(up: Upstream, extraEnv: Record<string, string> = {}): Promi
   tempDirs.push(dir);
   writeFileSync(
     join(dir, "skiff.toml"),
-    [
-      `model = "bench-model"`,
-      `base_url = "${up.url}/v1"`,
-      `timeout = "5m"`,
-      `llm_timeout = "2m"`,
-      `tool_timeout = "2m"`,
-      ...(process.env["BENCH_NO_OTEL"] === "1" ? [] : [`[otel]`, `endpoint = "${up.url}"`]),
-      `[server]`,
-      `sessions = "memory"`,
-      `log_level = "warn"`,
-      `[[tools.http]]`,
-      `name = "lookup"`,
-      `description = "Looks an item up"`,
-      `url = "${up.url}/tool"`,
-      `parameters = { type = "object", properties = { q = { type = "string" } }, required = ["q"] }`,
-    ].join("\n"),
+    benchConfigToml({
+      upstream: up.url,
+      sessions: "memory",
+      otel: process.env["BENCH_NO_OTEL"] !== "1",
+      top: [`timeout = "5m"`, `llm_timeout = "2m"`, `tool_timeout = "2m"`],
+    }),
   );
   const port = freePort();
   // Another agent on the same harness: any binary (BENCH_BINARY), or the Bun floor (BENCH_FLOOR=1).

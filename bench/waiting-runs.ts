@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort, memoryOf, start, startWithPort, waitForOk } from "./proc.ts";
+import { benchConfigToml } from "./bench-config.ts";
 
 const root = resolve(import.meta.dir, "..");
 const binary = join(root, "dist", "skiff");
@@ -25,21 +26,13 @@ const upstream = await startWithPort([bun, join(root, "bench", "fake-upstream.ts
 const up = `http://127.0.0.1:${upstream.port}`;
 writeFileSync(
   join(dir, "skiff.toml"),
-  [
-    `model = "bench-model"`,
-    `base_url = "${up}/v1"`,
-    `[server]`,
-    `sessions = "sqlite:${join(dir, "skiff.db")}"`,
-    `log_level = "warn"`,
-    `max_concurrent = 20000`,
-    `[tools]`,
-    `require_approval = ["lookup"]`,
-    `[[tools.http]]`,
-    `name = "lookup"`,
-    `description = "Looks an item up"`,
-    `url = "${up}/tool"`,
-    `parameters = { type = "object", properties = { q = { type = "string" } }, required = ["q"] }`,
-  ].join("\n"),
+  benchConfigToml({
+    upstream: up,
+    sessions: `sqlite:${join(dir, "skiff.db")}`,
+    otel: false,
+    server: [`max_concurrent = 20000`],
+    tools: [`require_approval = ["lookup"]`],
+  }),
 );
 const port = freePort();
 const skiff = start([binary, "serve", "--listen", `127.0.0.1:${port}`], { PATH: process.env["PATH"], HOME: dir }, dir);
