@@ -1,8 +1,8 @@
 /**
  * A fake OTLP/HTTP collector for tests: Bun.serve on 127.0.0.1:0 that accepts POSTs of
- * ExportTraceServiceRequest protobuf (gzip or not), decodes them with protobufjs against
- * otlp-trace.proto, and records headers and spans. It can misbehave on purpose: answer 500, hang
- * without answering, or be stopped so its port refuses connections.
+ * ExportTraceServiceRequest protobuf (gzip or not), decodes them with otlp-decode.ts, and records
+ * headers and spans. It can misbehave on purpose: answer 500, hang without answering, or be
+ * stopped so its port refuses connections.
  *
  * @example
  * const receiver = await startOtlpReceiver();
@@ -10,14 +10,13 @@
  * await receiver.waitForSpans(6);
  * await receiver.stop();
  */
-import { join } from "node:path";
-import * as protobuf from "protobufjs";
+import { type AttributeValue, decodeRequest, responseType } from "./otlp-decode.ts";
+
+/** An attribute value as decoded from OTLP AnyValue (the type ReceivedSpan's attributes use). */
+export type { AttributeValue };
 
 /** How the receiver answers. */
 export type ReceiverMode = "ok" | "error500" | "hang";
-
-/** An attribute value as decoded from OTLP AnyValue. */
-export type AttributeValue = string | number | boolean | readonly AttributeValue[] | { readonly [key: string]: AttributeValue } | null;
 
 /** One span as received, with ids in hex. */
 export interface ReceivedSpan {
@@ -60,10 +59,6 @@ export interface OtlpReceiver {
   /** Stops listening (later connections are refused) and releases hanging requests. */
   stop(): Promise<void>;
 }
-
-const root = protobuf.loadSync(join(import.meta.dir, "otlp-trace.proto"));
-const requestType = root.lookupType("skiff.test.otlp.ExportTraceServiceRequest");
-const responseType = root.lookupType("skiff.test.otlp.ExportTraceServiceResponse");
 
 /** Starts a receiver on a free loopback port. */
 export async function startOtlpReceiver(initialMode: ReceiverMode = "ok"): Promise<OtlpReceiver> {
@@ -120,90 +115,24 @@ export async function startOtlpReceiver(initialMode: ReceiverMode = "ok"): Promi
   };
 }
 
-/** One attribute as protobufjs decodes it. */
-export interface DecodedKeyValue {
-  key: string;
-  value?: DecodedAnyValue;
-}
-interface DecodedAnyValue {
-  stringValue?: string;
-  boolValue?: boolean;
-  intValue?: string;
-  doubleValue?: number;
-  arrayValue?: { values?: DecodedAnyValue[] };
-  kvlistValue?: { values?: DecodedKeyValue[] };
-  bytesValue?: Uint8Array;
-}
-interface DecodedSpan {
-  traceId: Uint8Array;
-  spanId: Uint8Array;
-  parentSpanId?: Uint8Array;
-  name?: string;
-  kind?: number;
-  startTimeUnixNano?: string;
-  endTimeUnixNano?: string;
-  attributes?: DecodedKeyValue[];
-  status?: { code?: number; message?: string };
-}
-interface DecodedRequest {
-  resourceSpans?: {
-    resource?: { attributes?: DecodedKeyValue[] };
-    schemaUrl?: string;
-    scopeSpans?: { scope?: { name?: string; version?: string }; schemaUrl?: string; spans?: DecodedSpan[] }[];
-  }[];
-}
-
-/** Decodes one ExportTraceServiceRequest body into flat spans. */
+/** Decodes one ExportTraceServiceRequest body into flat spans, in the receiver's shape. */
 export function decodeSpans(body: Uint8Array): ReceivedSpan[] {
-  const message = requestType.decode(body);
-  // 64-bit integers as decimal strings (times in ns exceed 2^53); bytes stay Uint8Array.
-  const decoded = requestType.toObject(message, { longs: String, enums: Number, defaults: false }) as DecodedRequest;
-  const out: ReceivedSpan[] = [];
-  for (const resourceSpans of decoded.resourceSpans ?? []) {
-    const resource = attributesOf(resourceSpans.resource?.attributes);
-    const resourceSchemaUrl = resourceSpans.schemaUrl ?? "";
-    for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
-      const scope = { name: scopeSpans.scope?.name ?? "", version: scopeSpans.scope?.version ?? "", schemaUrl: scopeSpans.schemaUrl ?? "" };
-      for (const span of scopeSpans.spans ?? []) {
-        out.push({
-          traceId: hex(span.traceId),
-          spanId: hex(span.spanId),
-          parentSpanId: span.parentSpanId && span.parentSpanId.length > 0 ? hex(span.parentSpanId) : undefined,
-          name: span.name ?? "",
-          kind: span.kind ?? 0,
-          startNs: BigInt(span.startTimeUnixNano ?? "0"),
-          endNs: BigInt(span.endTimeUnixNano ?? "0"),
-          attributes: attributesOf(span.attributes),
-          status: { code: span.status?.code ?? 0, message: span.status?.message ?? "" },
-          resource,
-          resourceSchemaUrl,
-          scope,
-        });
-      }
-    }
-  }
-  return out;
-}
-
-/** Decoded attributes as a plain object; 64-bit integers as numbers (tests use small ones). */
-export function attributesOf(list: readonly DecodedKeyValue[] | undefined): Record<string, AttributeValue> {
-  const out: Record<string, AttributeValue> = {};
-  for (const { key, value } of list ?? []) out[key] = valueOf(value);
-  return out;
-}
-
-function valueOf(value: DecodedAnyValue | undefined): AttributeValue {
-  if (!value) return null;
-  if (value.stringValue !== undefined) return value.stringValue;
-  if (value.boolValue !== undefined) return value.boolValue;
-  if (value.intValue !== undefined) return Number(value.intValue);
-  if (value.doubleValue !== undefined) return value.doubleValue;
-  if (value.arrayValue !== undefined) return (value.arrayValue.values ?? []).map(valueOf);
-  if (value.kvlistValue !== undefined) return attributesOf(value.kvlistValue.values);
-  if (value.bytesValue !== undefined) return hex(value.bytesValue);
-  return null;
-}
-
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString("hex");
+  return decodeRequest(body).map((span) => {
+    // A span without its ids is no span: the receiver answers 400, as it always has.
+    if (span.traceId === "" || span.spanId === "") throw new Error(`span "${span.name}" has no trace id or span id`);
+    return {
+      traceId: span.traceId,
+      spanId: span.spanId,
+      parentSpanId: span.parentSpanId === "" ? undefined : span.parentSpanId,
+      name: span.name,
+      kind: span.kind,
+      startNs: BigInt(span.startNs),
+      endNs: BigInt(span.endNs),
+      attributes: span.attributes,
+      status: span.status,
+      resource: span.resource,
+      resourceSchemaUrl: span.resourceSchemaUrl,
+      scope: span.scope,
+    };
+  });
 }

@@ -22,7 +22,10 @@ import { defineTool } from "../../src/tools/define-tool.ts";
 import { type Tool, ToolFailure } from "../../src/tools/tool.ts";
 import type { Tracer } from "../../src/telemetry/tracer.ts";
 import { defaultSpanLimits, type SpanLimits } from "../../src/telemetry/span-limits.ts";
-import { captureOtlp, type DecodedSpan, decodeRequest } from "./otlp-decode.ts";
+import { type DecodedSpan, decodeRequest } from "../fakes/otlp-decode.ts";
+import { seeded } from "../helpers/seeded-random.ts";
+import { captureOtlp } from "./otlp-capture.ts";
+import { testOtelSettings } from "./otel-settings-fixture.ts";
 
 /** What one scenario produced. */
 export interface ScenarioOutput {
@@ -271,18 +274,6 @@ const scenarios: Record<string, Scenario> = {
 /** The names of the scenarios, in a fixed order. */
 export const scenarioNames: readonly string[] = Object.keys(scenarios);
 
-/** A small, seedable PRNG (mulberry32), standing in for Math.random while ids are drawn. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Runs one scenario and returns what it exported, with the span limits given (else the SDK's
  * defaults). Math.random, performance.now and Date.now are replaced only while the runs execute
@@ -293,21 +284,13 @@ export async function runScenario(name: string, options: { readonly spanLimits?:
   if (!scenario) throw new Error(`unknown scenario ${name}; known: ${scenarioNames.join(", ")}`);
   const receiver = captureOtlp();
   let tree = "";
-  const settings: OtelSettings = {
+  const settings = testOtelSettings({
     tracesUrl: receiver.tracesUrl,
-    headers: {},
     resource: { "service.name": "skiff-scenario", "deployment.environment.name": "test" },
-    sampler: "parentbased_always_on",
-    samplerRatio: 1,
-    captureContent: false,
-    openInference: false,
-    maxAttributeBytes: 0,
-    maxQueueSize: 2048,
-    maxExportBatchSize: 512,
     flushTimeoutMs: 5_000,
     exportTimeoutMs: 5_000,
     ...scenario.settings,
-  };
+  });
   const otel = startOtel({
     settings,
     warn: () => {},
@@ -321,6 +304,7 @@ export async function runScenario(name: string, options: { readonly spanLimits?:
   const controller = new AbortController();
   const tools = clockTools(clock, traceparents, () => controller.abort(new Error("stop")));
   const saved = { random: Math.random, now: performance.now, dateNow: Date.now };
+  // Stands in for Math.random while ids are drawn.
   Math.random = seeded(0x5eed);
   performance.now = () => clock.mono;
   Date.now = () => clock.wall;

@@ -1,19 +1,8 @@
 import { describe, expect, it } from "bun:test";
 import { fitJson, fitsIn, fitText, TRUNCATION_MARKER } from "../../src/telemetry/json-fit.ts";
+import { seeded } from "../helpers/seeded-random.ts";
 
 const bytes = (text: string) => Buffer.byteLength(text, "utf8");
-
-/** A small seedable PRNG (mulberry32), so the generated cases are the same on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random JSON of messages-like shapes, with ASCII, 2-byte, 3-byte and 4-byte (surrogate pair) characters. */
 function randomValue(random: () => number, depth = 0): unknown {

@@ -13,7 +13,7 @@ import { TRUNCATION_MARKER } from "../../src/telemetry/json-fit.ts";
 import { defaultSpanLimits, type SpanLimits, spanLimitsFromEnv } from "../../src/telemetry/span-limits.ts";
 import { pinned, runScenario } from "./export-scenarios.ts";
 import { demoRun, setup, shutDownAfterEach } from "./otel-kit.ts";
-import type { DecodedSpan } from "./otlp-decode.ts";
+import type { DecodedSpan } from "../fakes/otlp-decode.ts";
 
 /** A scenario's exported spans under the given limits, decoded from the protobuf bodies. */
 async function exported(scenario: string, limits: Partial<SpanLimits> = {}): Promise<DecodedSpan[]> {

@@ -10,6 +10,7 @@ import { RunCancelledError, runAgent } from "../../src/agent/index.ts";
 import type { Model } from "../../src/model/model.ts";
 import { calcTool } from "../../src/tools/builtin/calc.ts";
 import { defineTool } from "../../src/tools/define-tool.ts";
+import { hangingTool } from "../fakes/hanging-tool.ts";
 import { call, scriptedModel } from "../fakes/scripted-model.ts";
 import { byName, demoRun, limits, ms, only, setup, shutDownAfterEach } from "./otel-kit.ts";
 
@@ -140,23 +141,14 @@ describe("recorded spans: handed to processors only when their operation ends", 
   });
 
   it("closes a tool still open when the run is cancelled, in the export and in the --trace tree", async () => {
-    const started = Promise.withResolvers<void>();
-    const hang = defineTool({
-      name: "hang",
-      description: "Never finishes",
-      input: z.object({}),
-      run: () => {
-        started.resolve();
-        return new Promise(() => {});
-      },
-    });
+    const { tool: hang, started } = hangingTool();
     const controller = new AbortController();
     const model = scriptedModel([{ toolCalls: [call("c1", "hang", {}), call("c2", "calc", { expression: "2+2" })] }]);
     let tree = "";
     const { memory, tracer, counts, handed } = setup({}, (text) => (tree += text));
     const run = runAgent({ model, tools: [hang, calcTool], messages: [{ role: "user", content: "x" }], limits, tracer, signal: controller.signal });
     // Cancelled once `hang` runs and `calc` has ended (its span handed over as it ended).
-    await Promise.all([started.promise, handed("execute_tool calc")]);
+    await Promise.all([started, handed("execute_tool calc")]);
     controller.abort(new Error("stop"));
     await expect(run).rejects.toBeInstanceOf(RunCancelledError);
     const spans = memory.getFinishedSpans();

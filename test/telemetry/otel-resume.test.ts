@@ -12,7 +12,8 @@ import type { OtelSettings } from "../../src/telemetry/otel-settings.ts";
 import { defaultSpanLimits } from "../../src/telemetry/span-limits.ts";
 import type { RunSpanInfo, Tracer } from "../../src/telemetry/tracer.ts";
 import { testOtelSettings } from "./otel-settings-fixture.ts";
-import { captureOtlp, type DecodedSpan, type OtlpCapture } from "./otlp-decode.ts";
+import type { DecodedSpan } from "../fakes/otlp-decode.ts";
+import { captureOtlp, type OtlpCapture } from "./otlp-capture.ts";
 
 const firstTrace = "0af7651916cd43dd8448eb211c80319c";
 const caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01";

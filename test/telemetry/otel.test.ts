@@ -8,6 +8,7 @@ import { timeTool } from "../../src/tools/builtin/time.ts";
 import { defineTool } from "../../src/tools/define-tool.ts";
 import { ToolFailure } from "../../src/tools/tool.ts";
 import { z } from "zod";
+import { hangingTool } from "../fakes/hanging-tool.ts";
 import { call, scriptedModel } from "../fakes/scripted-model.ts";
 import { byName, demoRun, json, limits, ms, only, question, setup, shutDownAfterEach, system } from "./otel-kit.ts";
 
@@ -198,21 +199,12 @@ describe("createOtelTracer (demo model, in-memory exporter)", () => {
   });
 
   it("closes a tool span still open when the run is cancelled, with an error", async () => {
-    const started = Promise.withResolvers<void>();
-    const hang = defineTool({
-      name: "hang",
-      description: "Never finishes",
-      input: z.object({}),
-      run: () => {
-        started.resolve();
-        return new Promise(() => {});
-      },
-    });
+    const { tool: hang, started } = hangingTool();
     const controller = new AbortController();
     const model = scriptedModel([{ toolCalls: [call("c1", "hang", {})] }]);
     const { memory, tracer } = setup();
     const run = runAgent({ model, tools: [hang], messages: [{ role: "user", content: "x" }], limits, tracer, signal: controller.signal });
-    await started.promise;
+    await started;
     controller.abort(new Error("stop"));
     await expect(run).rejects.toBeInstanceOf(RunCancelledError);
     const spans = memory.getFinishedSpans();

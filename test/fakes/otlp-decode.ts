@@ -1,29 +1,32 @@
 /**
- * Decodes an OTLP/HTTP ExportTraceServiceRequest body completely: every field of every span,
- * events, links and dropped counts included (the fake receiver's ReceivedSpan keeps only what the
- * end-to-end tests read). Uses the same otlp-trace.proto, through protobufjs.
+ * Decodes an OTLP/HTTP ExportTraceServiceRequest body completely, through protobufjs against
+ * otlp-trace.proto (loaded here and nowhere else): every field of every span, events, links and
+ * dropped counts included. The fake receiver (otlp-receiver.ts) keeps only what the end-to-end
+ * tests read; the telemetry tests pin all of it.
  */
 import { join } from "node:path";
 import * as protobuf from "protobufjs";
-import { type AttributeValue, attributesOf, type DecodedKeyValue } from "../fakes/otlp-receiver.ts";
 
-const root = protobuf.loadSync(join(import.meta.dir, "..", "fakes", "otlp-trace.proto"));
+const root = protobuf.loadSync(join(import.meta.dir, "otlp-trace.proto"));
 const requestType = root.lookupType("skiff.test.otlp.ExportTraceServiceRequest");
 
-/** A decoded attribute value, as the fake receiver decodes it. */
-export type Value = AttributeValue;
+/** The ExportTraceServiceResponse message, for a collector's reply. */
+export const responseType = root.lookupType("skiff.test.otlp.ExportTraceServiceResponse");
+
+/** An attribute value as decoded from OTLP AnyValue. */
+export type AttributeValue = string | number | boolean | readonly AttributeValue[] | { readonly [key: string]: AttributeValue } | null;
 
 /** One exported event. */
 export interface DecodedEvent {
   readonly name: string;
   readonly timeNs: string;
-  readonly attributes: Readonly<Record<string, Value>>;
+  readonly attributes: Readonly<Record<string, AttributeValue>>;
   readonly droppedAttributesCount: number;
 }
 
-/** One exported span, every field. */
+/** One exported span, every field; ids in hex ("" when absent), times in ns as decimal strings. */
 export interface DecodedSpan {
-  readonly resource: Readonly<Record<string, Value>>;
+  readonly resource: Readonly<Record<string, AttributeValue>>;
   readonly resourceSchemaUrl: string;
   readonly scope: { readonly name: string; readonly version: string; readonly schemaUrl: string };
   readonly traceId: string;
@@ -35,7 +38,7 @@ export interface DecodedSpan {
   readonly kind: number;
   readonly startNs: string;
   readonly endNs: string;
-  readonly attributes: Readonly<Record<string, Value>>;
+  readonly attributes: Readonly<Record<string, AttributeValue>>;
   readonly droppedAttributesCount: number;
   readonly events: readonly DecodedEvent[];
   readonly droppedEventsCount: number;
@@ -44,7 +47,20 @@ export interface DecodedSpan {
   readonly status: { readonly code: number; readonly message: string };
 }
 
-type RawKeyValue = DecodedKeyValue;
+/** One attribute as protobufjs decodes it. */
+export interface DecodedKeyValue {
+  key: string;
+  value?: DecodedAnyValue;
+}
+interface DecodedAnyValue {
+  stringValue?: string;
+  boolValue?: boolean;
+  intValue?: string;
+  doubleValue?: number;
+  arrayValue?: { values?: DecodedAnyValue[] };
+  kvlistValue?: { values?: DecodedKeyValue[] };
+  bytesValue?: Uint8Array;
+}
 interface RawSpan {
   traceId?: Uint8Array;
   spanId?: Uint8Array;
@@ -55,9 +71,9 @@ interface RawSpan {
   kind?: number;
   startTimeUnixNano?: string;
   endTimeUnixNano?: string;
-  attributes?: RawKeyValue[];
+  attributes?: DecodedKeyValue[];
   droppedAttributesCount?: number;
-  events?: { timeUnixNano?: string; name?: string; attributes?: RawKeyValue[]; droppedAttributesCount?: number }[];
+  events?: { timeUnixNano?: string; name?: string; attributes?: DecodedKeyValue[]; droppedAttributesCount?: number }[];
   droppedEventsCount?: number;
   links?: unknown[];
   droppedLinksCount?: number;
@@ -65,7 +81,7 @@ interface RawSpan {
 }
 interface RawRequest {
   resourceSpans?: {
-    resource?: { attributes?: RawKeyValue[] };
+    resource?: { attributes?: DecodedKeyValue[] };
     schemaUrl?: string;
     scopeSpans?: { scope?: { name?: string; version?: string }; schemaUrl?: string; spans?: RawSpan[] }[];
   }[];
@@ -73,6 +89,7 @@ interface RawRequest {
 
 /** Every span of one request body, in the order they were sent. */
 export function decodeRequest(body: Uint8Array): DecodedSpan[] {
+  // 64-bit integers as decimal strings (times in ns exceed 2^53); bytes stay Uint8Array.
   const raw = requestType.toObject(requestType.decode(body), { longs: String, enums: Number, defaults: false }) as RawRequest;
   const out: DecodedSpan[] = [];
   for (const resourceSpans of raw.resourceSpans ?? []) {
@@ -113,36 +130,26 @@ export function decodeRequest(body: Uint8Array): DecodedSpan[] {
   return out;
 }
 
-function hex(bytes: Uint8Array | undefined): string {
+/** Decoded attributes as a plain object; 64-bit integers as numbers (tests use small ones). */
+export function attributesOf(list: readonly DecodedKeyValue[] | undefined): Record<string, AttributeValue> {
+  const out: Record<string, AttributeValue> = {};
+  for (const { key, value } of list ?? []) out[key] = valueOf(value);
+  return out;
+}
+
+function valueOf(value: DecodedAnyValue | undefined): AttributeValue {
+  if (!value) return null;
+  if (value.stringValue !== undefined) return value.stringValue;
+  if (value.boolValue !== undefined) return value.boolValue;
+  if (value.intValue !== undefined) return Number(value.intValue);
+  if (value.doubleValue !== undefined) return value.doubleValue;
+  if (value.arrayValue !== undefined) return (value.arrayValue.values ?? []).map(valueOf);
+  if (value.kvlistValue !== undefined) return attributesOf(value.kvlistValue.values);
+  if (value.bytesValue !== undefined) return hex(value.bytesValue);
+  return null;
+}
+
+/** Bytes as lowercase hex; "" for a field that was not sent. */
+export function hex(bytes: Uint8Array | undefined): string {
   return bytes === undefined ? "" : Buffer.from(bytes).toString("hex");
-}
-
-/** A collector on 127.0.0.1 that keeps each request body as sent. */
-export interface OtlpCapture {
-  /** The traces URL to export to. */
-  readonly tracesUrl: string;
-  /** Each request body, in arrival order. */
-  readonly bodies: Uint8Array[];
-  /** Every span of every body, decoded. */
-  spans(): DecodedSpan[];
-  stop(): Promise<void>;
-}
-
-/** Starts a capturing collector on a free loopback port. */
-export function captureOtlp(): OtlpCapture {
-  const bodies: Uint8Array[] = [];
-  const server = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    async fetch(request) {
-      bodies.push(new Uint8Array(await request.arrayBuffer()));
-      return new Response(new Uint8Array(0), { headers: { "content-type": "application/x-protobuf" } });
-    },
-  });
-  return {
-    tracesUrl: `http://127.0.0.1:${server.port}/v1/traces`,
-    bodies,
-    spans: () => bodies.flatMap(decodeRequest),
-    stop: () => server.stop(true),
-  };
 }
