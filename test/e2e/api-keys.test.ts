@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type FakeOpenAI, reply, startFakeOpenAI } from "../fakes/fake-openai-server.ts";
+import { createFakeOpenAIs, type FakeOpenAI, reply } from "../fakes/fake-openai-server.ts";
 import { type OtlpReceiver, startOtlpReceiver } from "../fakes/otlp-receiver.ts";
 import { dropDatabases, freshDatabase, testPostgres } from "../helpers/postgres.ts";
 import { createTempDirs } from "../helpers/temp-dirs.ts";
@@ -16,7 +16,7 @@ import { type ServeProcess, startServe, stopAllServes } from "./serve-process.ts
 
 const pg = await testPostgres();
 const { make: tempDir, removeAll } = createTempDirs("skiff-keys-e2e-");
-const fakes: FakeOpenAI[] = [];
+const { start: model, stopAll: stopFakes } = createFakeOpenAIs();
 const receivers: OtlpReceiver[] = [];
 const slow = 60_000;
 
@@ -25,7 +25,7 @@ beforeAll(async () => {
 }, 120_000);
 afterEach(async () => {
   await stopAllServes();
-  await Promise.all([...fakes.splice(0).map((f) => f.stop()), ...receivers.splice(0).map((r) => r.stop())]);
+  await Promise.all([stopFakes(), ...receivers.splice(0).map((r) => r.stop())]);
   removeAll();
 });
 afterAll(() => dropDatabases(pg));
@@ -53,12 +53,6 @@ function configFile(entries: readonly (readonly [NewKey, string])[]): string {
 
 function writeConfig(path: string, entries: readonly (readonly [NewKey, string])[]): void {
   writeFileSync(path, entries.map(([key, limits]) => `${key.toml}${limits}\n`).join("\n"));
-}
-
-function model(script: Parameters<typeof startFakeOpenAI>[0]): FakeOpenAI {
-  const fake = startFakeOpenAI(script);
-  fakes.push(fake);
-  return fake;
 }
 
 function serve(config: string, llm: FakeOpenAI, sessions: string, extra: string[] = [], env: Record<string, string> = {}): Promise<ServeProcess> {

@@ -4,7 +4,7 @@
  * with exactly the approved call made and the denial's reason told to the model.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "bun:test";
-import { type FakeOpenAI, reply, startFakeOpenAI } from "../fakes/fake-openai-server.ts";
+import { createFakeOpenAIs, type FakeOpenAI, reply } from "../fakes/fake-openai-server.ts";
 import { dropDatabases, freshDatabase, testPostgres } from "../helpers/postgres.ts";
 import { createTempDirs } from "../helpers/temp-dirs.ts";
 import { skiffBinary } from "./binary.ts";
@@ -13,7 +13,7 @@ import { type ServeProcess, startServe, stopAllServes } from "./serve-process.ts
 
 const pg = await testPostgres();
 const { make: tempDir, removeAll } = createTempDirs("skiff-approvals-");
-const models: FakeOpenAI[] = [];
+const { start: startModel, stopAll: stopModels } = createFakeOpenAIs();
 
 beforeAll(async () => {
   await skiffBinary();
@@ -21,14 +21,14 @@ beforeAll(async () => {
 afterEach(async () => {
   await stopAllServes();
   await stopStarted();
-  await Promise.all(models.splice(0).map((m) => m.stop()));
+  await stopModels();
   removeAll();
 });
 afterAll(() => dropDatabases(pg));
 
 /** Two calls of `count` in one step, then an answer quoting what the tools said. */
 function twoCallModel(): FakeOpenAI {
-  const fake = startFakeOpenAI((request) => {
+  return startModel((request) => {
     const messages = request.body?.["messages"] as { role: string; content: string }[];
     const results = messages.filter((m) => m.role === "tool").map((m) => m.content);
     if (results.length === 0) {
@@ -40,8 +40,6 @@ function twoCallModel(): FakeOpenAI {
     }
     return reply.text(`results: ${results.join(" | ")}`);
   });
-  models.push(fake);
-  return fake;
 }
 
 async function untilStatus(server: ServeProcess, id: string, status: string, limitMs: number) {

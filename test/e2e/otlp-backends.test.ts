@@ -9,7 +9,7 @@
 import { afterEach, beforeAll, describe, expect, it } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type FakeOpenAI, type FakeScript, reply, startFakeOpenAI } from "../fakes/fake-openai-server.ts";
+import { createFakeOpenAIs, reply } from "../fakes/fake-openai-server.ts";
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from "../fakes/otlp-receiver.ts";
 import { createTempDirs } from "../helpers/temp-dirs.ts";
 import { cleanEnv, runSkiff, skiffBinary } from "./binary.ts";
@@ -17,7 +17,7 @@ import { type ServeProcess, startServe, stopAllServes } from "./serve-process.ts
 
 const { make: tempDir, removeAll: removeTempDirs } = createTempDirs("skiff-otlp-backends-");
 const receivers: OtlpReceiver[] = [];
-const fakes: FakeOpenAI[] = [];
+const { start: fakeModel, stopAll: stopFakes } = createFakeOpenAIs();
 
 beforeAll(async () => {
   await skiffBinary();
@@ -25,7 +25,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await stopAllServes();
-  await Promise.all([...receivers.splice(0).map((r) => r.stop()), ...fakes.splice(0).map((f) => f.stop())]);
+  await Promise.all([...receivers.splice(0).map((r) => r.stop()), stopFakes()]);
   removeTempDirs();
 });
 
@@ -38,12 +38,6 @@ async function collector(): Promise<OtlpReceiver> {
   const receiver = await startOtlpReceiver();
   receivers.push(receiver);
   return receiver;
-}
-
-function fakeModel(script: FakeScript): FakeOpenAI {
-  const fake = startFakeOpenAI(script);
-  fakes.push(fake);
-  return fake;
 }
 
 /** `skiff serve` exporting to `otlp`, with `toml` as its config file. */

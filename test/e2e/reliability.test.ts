@@ -2,10 +2,10 @@ import { afterEach, beforeAll, describe, expect, it } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type FakeOpenAI, reply, startFakeOpenAI } from "../fakes/fake-openai-server.ts";
+import { createFakeOpenAIs, reply } from "../fakes/fake-openai-server.ts";
 import { runSkiff, skiffBinary } from "./binary.ts";
 
-const servers: FakeOpenAI[] = [];
+const { start: serve, stopAll: stopFakes } = createFakeOpenAIs();
 const dirs: string[] = [];
 
 beforeAll(async () => {
@@ -13,15 +13,9 @@ beforeAll(async () => {
 }, 120_000);
 
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.stop()));
+  await stopFakes();
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-
-function serve(script: Parameters<typeof startFakeOpenAI>[0]): FakeOpenAI {
-  const fake = startFakeOpenAI(script);
-  servers.push(fake);
-  return fake;
-}
 
 function configDir(toml: string): string {
   const dir = mkdtempSync(join(tmpdir(), "skiff-reliability-"));

@@ -4,13 +4,13 @@
  * the session consistent for the other.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "bun:test";
-import { type FakeOpenAI, reply, startFakeOpenAI } from "../fakes/fake-openai-server.ts";
+import { createFakeOpenAIs, type FakeOpenAI, reply } from "../fakes/fake-openai-server.ts";
 import { dropDatabases, freshDatabase, testPostgres } from "../helpers/postgres.ts";
 import { cleanEnv, runSkiff, skiffBinary } from "./binary.ts";
 import { type ServeProcess, startServe, stopAllServes } from "./serve-process.ts";
 
 const pg = await testPostgres();
-const fakes: FakeOpenAI[] = [];
+const { start: model, stopAll: stopFakes } = createFakeOpenAIs();
 const slow = 60_000;
 
 beforeAll(async () => {
@@ -18,7 +18,7 @@ beforeAll(async () => {
 }, 120_000);
 afterEach(async () => {
   await stopAllServes();
-  await Promise.all(fakes.splice(0).map((f) => f.stop()));
+  await stopFakes();
 });
 afterAll(() => dropDatabases(pg));
 
@@ -36,12 +36,6 @@ async function databaseWithPassword(): Promise<string> {
 
 function replica(url: string, model: FakeOpenAI, extra: string[] = []): Promise<ServeProcess> {
   return startServe({ args: ["--base-url", model.url, "--model", "m", "--sessions", url, ...extra] });
-}
-
-function model(script: Parameters<typeof startFakeOpenAI>[0]): FakeOpenAI {
-  const fake = startFakeOpenAI(script);
-  fakes.push(fake);
-  return fake;
 }
 
 const run = (server: ServeProcess, input: string, sessionId = "conv") =>

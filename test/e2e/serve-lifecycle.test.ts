@@ -2,14 +2,14 @@ import { Database } from "bun:sqlite";
 import { afterEach, beforeAll, describe, expect, it } from "bun:test";
 import { existsSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type FakeOpenAI, reply, startFakeOpenAI } from "../fakes/fake-openai-server.ts";
+import { createFakeOpenAIs, reply } from "../fakes/fake-openai-server.ts";
 import { hiddenRootOf } from "../../src/cli/systemd-quote.ts";
 import { parseSse } from "../server/helpers.ts";
 import { cleanEnv, projectRoot, runSkiff, skiffBinary } from "./binary.ts";
 import { startServe, stopAllServes } from "./serve-process.ts";
 import { createTempDirs } from "../helpers/temp-dirs.ts";
 
-const fakes: FakeOpenAI[] = [];
+const { start: fake, stopAll: stopFakes } = createFakeOpenAIs();
 const { make: tempDir, removeAll: removeTempDirs } = createTempDirs("skiff-lifecycle-");
 /** Generous: a 2-core machine runs other test files at the same time. */
 const slow = 60_000;
@@ -20,15 +20,9 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await stopAllServes();
-  await Promise.all(fakes.splice(0).map((f) => f.stop()));
+  await stopFakes();
   removeTempDirs();
 });
-
-function fake(script: Parameters<typeof startFakeOpenAI>[0]): FakeOpenAI {
-  const server = startFakeOpenAI(script);
-  fakes.push(server);
-  return server;
-}
 
 const post = (url: string, body: unknown) => fetch(`${url}/v1/runs`, { method: "POST", body: JSON.stringify(body) });
 

@@ -2,7 +2,7 @@ import { afterEach, beforeAll, describe, expect, it } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import OpenAI from "openai";
-import { type FakeOpenAI, reply, startFakeOpenAI } from "../fakes/fake-openai-server.ts";
+import { createFakeOpenAIs, reply } from "../fakes/fake-openai-server.ts";
 import { parseSse } from "../server/helpers.ts";
 import { cleanEnv, runSkiff, skiffBinary } from "./binary.ts";
 import { startServe, stopAllServes } from "./serve-process.ts";
@@ -10,7 +10,7 @@ import { createTempDirs } from "../helpers/temp-dirs.ts";
 
 const token = "e2e-token-0123456789abcdef";
 const auth = { authorization: `Bearer ${token}` };
-const fakes: FakeOpenAI[] = [];
+const { start: fake, stopAll: stopFakes } = createFakeOpenAIs();
 const { make: tempDir, removeAll: removeTempDirs } = createTempDirs("skiff-serve-e2e-");
 const stoppers: (() => void)[] = [];
 
@@ -20,16 +20,10 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await stopAllServes();
-  await Promise.all(fakes.splice(0).map((f) => f.stop()));
+  await stopFakes();
   for (const stop of stoppers.splice(0)) stop();
   removeTempDirs();
 });
-
-function fake(script: Parameters<typeof startFakeOpenAI>[0]): FakeOpenAI {
-  const server = startFakeOpenAI(script);
-  fakes.push(server);
-  return server;
-}
 
 /** A model endpoint that never answers and counts the requests its clients abandon. */
 function hangingModel() {

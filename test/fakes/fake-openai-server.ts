@@ -224,6 +224,29 @@ export function startFakeOpenAI(script: FakeScript, options: FakeOpenAIOptions =
   };
 }
 
+/**
+ * The fake servers of one test file: `start` starts one (as `startFakeOpenAI` does), `stopAll`
+ * (in afterEach) stops every one started so far.
+ *
+ * @example
+ * const { start: serve, stopAll: stopFakes } = createFakeOpenAIs();
+ * afterEach(stopFakes);
+ */
+export function createFakeOpenAIs() {
+  const started: FakeOpenAI[] = [];
+  return {
+    /** A new fake server answering from `script`, remembered for `stopAll`. */
+    start(script: FakeScript, options: FakeOpenAIOptions = {}): FakeOpenAI {
+      const fake = startFakeOpenAI(script, options);
+      started.push(fake);
+      return fake;
+    },
+    async stopAll(): Promise<void> {
+      await Promise.all(started.splice(0).map((fake) => fake.stop()));
+    },
+  };
+}
+
 interface RenderContext {
   readonly stream: boolean;
   readonly model: string;

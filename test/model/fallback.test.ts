@@ -4,18 +4,12 @@ import { createBreaker } from "../../src/model/breaker.ts";
 import { createFallbackModel, shouldFallBack } from "../../src/model/fallback.ts";
 import type { ModelRequest } from "../../src/model/model.ts";
 import { createOpenAIModel } from "../../src/model/openai.ts";
-import { type FakeOpenAI, reply, startFakeOpenAI } from "../fakes/fake-openai-server.ts";
+import { createFakeOpenAIs, type FakeOpenAI, reply } from "../fakes/fake-openai-server.ts";
 
-const servers: FakeOpenAI[] = [];
+const { start: serve, stopAll: stopFakes } = createFakeOpenAIs();
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.stop()));
+  await stopFakes();
 });
-
-function serve(script: Parameters<typeof startFakeOpenAI>[0]): FakeOpenAI {
-  const fake = startFakeOpenAI(script);
-  servers.push(fake);
-  return fake;
-}
 
 function model(fake: FakeOpenAI, name: string, provider: string) {
   return createOpenAIModel({ model: name, baseURL: fake.url, llmTimeoutMs: 2_000, retries: 0, maxRetryWaitMs: 1_000, providerName: provider });
