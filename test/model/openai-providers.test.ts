@@ -3,7 +3,8 @@ import { ModelError } from "../../src/errors.ts";
 import type { AssistantMessage, Message } from "../../src/model/messages.ts";
 import type { ModelRequest, ModelResponse, ToolSpec } from "../../src/model/model.ts";
 import { createOpenAIModel, type OpenAIModelOptions } from "../../src/model/openai.ts";
-import { type FakeOpenAI, type FakeScript, reply, startFakeOpenAI } from "../fakes/fake-openai-server.ts";
+import { createFakeOpenAIs, type FakeOpenAI, reply } from "../fakes/fake-openai-server.ts";
+import { rejectionOf } from "../helpers/rejection.ts";
 import { fixtureReplies } from "../fakes/provider-fixtures.ts";
 
 // Each provider's recorded shape (test/fixtures/providers) through the adapter, whole and streamed.
@@ -15,17 +16,10 @@ const modes = [
   { name: "streamed", stream: true },
 ] as const;
 
-let fakes: FakeOpenAI[] = [];
+const { start: serve, stopAll: stopFakes } = createFakeOpenAIs();
 afterEach(async () => {
-  await Promise.all(fakes.map((fake) => fake.stop()));
-  fakes = [];
+  await stopFakes();
 });
-
-function serve(script: FakeScript): FakeOpenAI {
-  const fake = startFakeOpenAI(script);
-  fakes.push(fake);
-  return fake;
-}
 
 function modelFor(fake: FakeOpenAI, overrides: Partial<OpenAIModelOptions> = {}) {
   return createOpenAIModel({
@@ -66,14 +60,8 @@ function sentAssistant(fake: FakeOpenAI, request: number): Record<string, unknow
   return found;
 }
 
-async function failure(promise: Promise<unknown>): Promise<ModelError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof ModelError)) throw new Error(`expected a ModelError, got ${String(error)}`);
-  return error;
-}
+/** The ModelError `promise` rejected with. */
+const failure = (promise: Promise<unknown>): Promise<ModelError> => rejectionOf(promise, ModelError);
 
 describe("createOpenAIModel with each provider's shape", () => {
   for (const mode of modes) {

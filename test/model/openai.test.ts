@@ -5,7 +5,8 @@ import type { ModelRequest, ModelResponse, ToolSpec } from "../../src/model/mode
 import { createOpenAIModel, type OpenAIModelOptions } from "../../src/model/openai.ts";
 import type { ChatSpanFactory, ChatSpanInfo } from "../../src/telemetry/tracer.ts";
 import { sleep as realSleep } from "../../src/util/abort.ts";
-import { type FakeOpenAI, type FakeScript, reply, startFakeOpenAI } from "../fakes/fake-openai-server.ts";
+import { createFakeOpenAIs, type FakeOpenAI, type FakeScript, reply, startFakeOpenAI } from "../fakes/fake-openai-server.ts";
+import { rejectionOf } from "../helpers/rejection.ts";
 
 const apiKey = "sk-test-secret-key-0123456789";
 const question: Message[] = [{ role: "user", content: "What time is it in Paris?" }];
@@ -15,17 +16,10 @@ const timeTool: ToolSpec = {
   parameters: { type: "object", properties: { zone: { type: "string" } }, required: ["zone"] },
 };
 
-let fakes: FakeOpenAI[] = [];
+const { start: serve, stopAll: stopFakes } = createFakeOpenAIs();
 afterEach(async () => {
-  await Promise.all(fakes.map((fake) => fake.stop()));
-  fakes = [];
+  await stopFakes();
 });
-
-function serve(script: FakeScript): FakeOpenAI {
-  const fake = startFakeOpenAI(script);
-  fakes.push(fake);
-  return fake;
-}
 
 /** A model against `fake`, with retry waits recorded and skipped unless a test wants real time. */
 function modelFor(fake: FakeOpenAI, overrides: Partial<OpenAIModelOptions> = {}) {
@@ -62,14 +56,8 @@ function ask(overrides: Partial<ModelRequest> = {}): ModelRequest {
   return { messages: question, tools: [], signal: new AbortController().signal, ...overrides };
 }
 
-async function failure(promise: Promise<unknown>): Promise<ModelError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof ModelError)) throw new Error(`expected a ModelError, got ${String(error)}`);
-  return error;
-}
+/** The ModelError `promise` rejected with. */
+const failure = (promise: Promise<unknown>): Promise<ModelError> => rejectionOf(promise, ModelError);
 
 interface RecordedSpan {
   readonly info: ChatSpanInfo;
@@ -572,11 +560,10 @@ describe("createOpenAIModel", () => {
 
 describe("startFakeOpenAI", () => {
   it("lists models, enforces its key like OpenAI, and answers from a function script", async () => {
-    const fake = startFakeOpenAI((request, index) => reply.text(`#${index} for ${String(request.body?.model)}`), {
+    const fake = serve((request, index) => reply.text(`#${index} for ${String(request.body?.model)}`), {
       apiKey: "sk-fake",
       models: ["a", "b"],
     });
-    fakes.push(fake);
     const auth = { authorization: "Bearer sk-fake" };
 
     const models = await fetch(`${fake.url}/models`, { headers: auth }).then((r) => r.json());
