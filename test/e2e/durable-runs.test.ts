@@ -26,6 +26,31 @@ afterEach(async () => {
 });
 afterAll(() => dropDatabases(pg));
 
+/**
+ * A background run of `steps` tool steps on SQLite whose server is killed (SIGKILL) while tool call
+ * number `heldCall` is in flight, the calls before it done; a second server on the same database
+ * then finishes it. `idempotent` declares the tool so.
+ */
+async function crashDuringCall(input: string, options: { readonly steps: number; readonly heldCall: number; readonly idempotent: boolean }) {
+  const { steps, heldCall, idempotent } = options;
+  const dir = tempDir();
+  const db = `sqlite:${join(dir, "s.db")}`;
+  const tools = toolService();
+  const llm = stepModel(steps);
+  const args = ["--base-url", llm.url, "--model", "m", "--sessions", db, "--config", config(dir, tools, idempotent), "--run-lease", "1s"];
+  const first = await startServe({ args });
+  const run = await submit(first, input);
+  await tools.reached(heldCall - 1);
+  tools.hold();
+  await tools.reached(heldCall);
+  first.proc.kill("SIGKILL");
+  await first.proc.exited;
+  tools.release();
+  const second = await startServe({ args });
+  const done = await finished(second, run.id, 30_000);
+  return { tools, llm, run, second, done };
+}
+
 describe("durable runs on SQLite (compiled binary)", () => {
   it("answers a background run with 202, then its status and result; streams its events; 404 for an unknown id", async () => {
     const dir = tempDir();
@@ -64,24 +89,8 @@ describe("durable runs on SQLite (compiled binary)", () => {
   }, slow);
 
   it("continues a run after kill -9 of skiff serve: no finished tool call runs again, the interrupted one is reported", async () => {
-    const dir = tempDir();
-    const db = `sqlite:${join(dir, "s.db")}`;
-    const tools = toolService();
-    const llm = stepModel(5);
-    const args = ["--base-url", llm.url, "--model", "m", "--sessions", db, "--config", config(dir, tools), "--run-lease", "1s"];
-    const first = await startServe({ args });
     // The third call is held, so the process dies with it in flight.
-    await tools.reached(0);
-    const run = await submit(first, "run-9: go");
-    await tools.reached(2);
-    tools.hold();
-    await tools.reached(3);
-    first.proc.kill("SIGKILL");
-    await first.proc.exited;
-    tools.release();
-
-    const second = await startServe({ args });
-    const done = await finished(second, run.id, 30_000);
+    const { tools, llm, run, second, done } = await crashDuringCall("run-9: go", { steps: 5, heldCall: 3, idempotent: false });
     expect(done.status).toBe("completed");
     expect(done.attempt).toBe(2);
     expect(done.output).toBe("run-9 finished after 5 tool results");
@@ -98,21 +107,7 @@ describe("durable runs on SQLite (compiled binary)", () => {
   }, slow);
 
   it("re-runs an interrupted call of an idempotent tool after kill -9", async () => {
-    const dir = tempDir();
-    const db = `sqlite:${join(dir, "s.db")}`;
-    const tools = toolService();
-    const llm = stepModel(3);
-    const args = ["--base-url", llm.url, "--model", "m", "--sessions", db, "--config", config(dir, tools, true), "--run-lease", "1s"];
-    const first = await startServe({ args });
-    const run = await submit(first, "run-3: go");
-    await tools.reached(1);
-    tools.hold();
-    await tools.reached(2);
-    first.proc.kill("SIGKILL");
-    await first.proc.exited;
-    tools.release();
-    const second = await startServe({ args });
-    const done = await finished(second, run.id, 30_000);
+    const { tools, done } = await crashDuringCall("run-3: go", { steps: 3, heldCall: 2, idempotent: true });
     expect(done.status).toBe("completed");
     expect(tools.calls.get("run-3/2")).toBe(2);
     expect(tools.calls.get("run-3/1")).toBe(1);
