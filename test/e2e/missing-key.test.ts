@@ -6,12 +6,14 @@
  * (the control run with a key shows it does), so none reaches the network either way.
  */
 import { afterEach, beforeAll, describe, expect, it } from "bun:test";
+import { type HangUpListener, startHangUpListener as startTrap } from "../helpers/hang-up-listener.ts";
 import { createTempDirs } from "../helpers/temp-dirs.ts";
 import { runSkiff, skiffBinary } from "./binary.ts";
 import { startServe, stopAllServes } from "./serve-process.ts";
 
 const { make: tempDir, removeAll: removeTempDirs } = createTempDirs("skiff-missing-key-");
-let trap: { readonly port: number; readonly connections: () => number; readonly stop: () => void } | undefined;
+/** A proxy that is not one: it counts connections and closes each at once. */
+let trap: HangUpListener | undefined;
 
 beforeAll(async () => {
   await skiffBinary();
@@ -24,26 +26,9 @@ afterEach(async () => {
   removeTempDirs();
 });
 
-/** A proxy that is not one: it counts connections and closes each at once. */
-function startTrap(): NonNullable<typeof trap> {
-  let count = 0;
-  const listener = Bun.listen({
-    hostname: "127.0.0.1",
-    port: 0,
-    socket: {
-      open(socket) {
-        count++;
-        socket.end();
-      },
-      data() {},
-    },
-  });
-  return { port: listener.port, connections: () => count, stop: () => listener.stop(true) };
-}
-
 /** Nothing but the proxy: no PATH, no HOME, no OPENAI_* or SKIFF_* variables. */
 function emptyEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const proxy = `http://127.0.0.1:${trap!.port}`;
+  const proxy = trap!.url;
   return { HTTPS_PROXY: proxy, HTTP_PROXY: proxy, ...extra };
 }
 
@@ -85,7 +70,7 @@ describe("no API key and the default endpoint", () => {
 
   it("a local endpoint needs no key: ask goes ahead and connects", async () => {
     trap = startTrap();
-    const ask = await runSkiff(["ask", "--retries", "0", "--base-url", `http://127.0.0.1:${trap.port}/v1`, "hi"], { cwd: tempDir(), env: emptyEnv() });
+    const ask = await runSkiff(["ask", "--retries", "0", "--base-url", `${trap.url}/v1`, "hi"], { cwd: tempDir(), env: emptyEnv() });
     expect(ask.code).toBe(1);
     expect(ask.stderr).not.toContain("no API key");
     expect(trap.connections()).toBe(1);

@@ -7,6 +7,7 @@ import { afterEach, beforeAll, describe, expect, it } from "bun:test";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanEnv, projectRoot, runSkiff, skiffBinary } from "./binary.ts";
+import { startHangUpListener } from "../helpers/hang-up-listener.ts";
 import { createTempDirs } from "../helpers/temp-dirs.ts";
 
 const { make: tempDir, removeAll: removeTempDirs } = createTempDirs("skiff-");
@@ -206,24 +207,13 @@ describe("install.sh", () => {
   it("says the default release URL is a placeholder, and how to set SKIFF_RELEASE_URL, when it cannot be reached", async () => {
     // The default URL is on the internet: a "proxy" on 127.0.0.1 that hangs up stands in for an
     // unreachable host, so no request leaves the machine (it counts the connections it gets).
-    let connections = 0;
-    const proxy = Bun.listen({
-      hostname: "127.0.0.1",
-      port: 0,
-      socket: {
-        open(socket) {
-          connections++;
-          socket.end();
-        },
-        data() {},
-      },
-    });
-    servers.push({ stop: async () => proxy.stop(true) });
-    const proxyUrl = `http://127.0.0.1:${proxy.port}`;
+    const proxy = startHangUpListener();
+    servers.push({ stop: async () => proxy.stop() });
+    const proxyUrl = proxy.url;
     const installDir = join(tempDir({ prefix: "skiff-home-" }), "bin");
     const result = await runInstall({ https_proxy: proxyUrl, HTTPS_PROXY: proxyUrl, SKIFF_INSTALL_DIR: installDir, HOME: installDir });
     expect(result.code).toBe(1);
-    expect(connections).toBeGreaterThan(0);
+    expect(proxy.connections()).toBeGreaterThan(0);
     expect(result.stderr).toContain(
       "The default release URL, https://github.com/skiff-agent/skiff/releases/latest/download, is a placeholder until the skiff repository is public: " +
         "set SKIFF_RELEASE_URL to the folder holding the release files: an HTTP(S) URL, or file:///path/to/folder for one made by ./build.sh --release",
