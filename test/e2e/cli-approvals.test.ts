@@ -5,13 +5,13 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from "bun:test";
 import type { Subprocess } from "bun";
-import { type FakeOpenAI, reply, startFakeOpenAI } from "../fakes/fake-openai-server.ts";
+import { createFakeOpenAIs, reply } from "../fakes/fake-openai-server.ts";
 import { cleanEnv, runSkiff, skiffBinary } from "./binary.ts";
 
 let binary = "";
 /** util-linux `script`, which runs a command in a new pseudo-terminal. */
 const scriptPath = Bun.which("script");
-const fakes: FakeOpenAI[] = [];
+const { start: startFake, stopAll: stopFakes } = createFakeOpenAIs();
 const children: Subprocess[] = [];
 
 beforeAll(async () => {
@@ -19,7 +19,7 @@ beforeAll(async () => {
 }, 120_000);
 afterEach(async () => {
   for (const child of children.splice(0)) child.kill("SIGKILL");
-  await Promise.all(fakes.splice(0).map((f) => f.stop()));
+  await stopFakes();
 });
 
 describe("skiff ask with tools that need approval", () => {
@@ -99,13 +99,12 @@ function chatInPty(args: readonly string[]) {
 describe.skipIf(!scriptPath)("skiff chat with tools that need approval, and its slash commands (pseudo-terminal)", () => {
   it("asks for each call: y runs it, n tells the model the reason, a allows the tool for the rest of the chat", async () => {
     // The model computes what it is asked, then repeats what the tool said.
-    const fake = startFakeOpenAI((request) => {
+    const fake = startFake((request) => {
       const messages = request.body?.["messages"] as { role: string; content: string }[];
       const last = messages.at(-1)!;
       if (last.role === "tool") return reply.text(`tool said: ${last.content}`);
       return reply.toolCalls([{ id: `c${messages.length}`, name: "calc", arguments: JSON.stringify({ expression: last.content }) }]);
     });
-    fakes.push(fake);
     const chat = chatInPty(["--base-url", fake.url, "--model", "m", "--tools", "calc", "--require-approval", "calc"]);
     await chat.until("you> ");
     chat.type("6*7");

@@ -6,15 +6,15 @@
 import { expect } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type FakeOpenAI, type RecordedRequest, reply, startFakeOpenAI } from "../fakes/fake-openai-server.ts";
+import { createFakeOpenAIs, type FakeOpenAI, type RecordedRequest, reply } from "../fakes/fake-openai-server.ts";
 import type { ServeProcess } from "./serve-process.ts";
 
-const fakes: FakeOpenAI[] = [];
+const { start: startFake, stopAll: stopFakes } = createFakeOpenAIs();
 const toolServices: ToolService[] = [];
 
 /** Stops every fake model and tool service started through this module. */
 export async function stopStarted(): Promise<void> {
-  await Promise.all(fakes.splice(0).map((f) => f.stop()));
+  await stopFakes();
   for (const service of toolServices.splice(0)) service.stop();
 }
 
@@ -80,14 +80,13 @@ export function runOf(request: RecordedRequest): string {
 
 /** A model that calls `count` once per step, `steps` times, then answers. */
 export function stepModel(steps: number): FakeOpenAI {
-  const fake = startFakeOpenAI((request) => {
+  const fake = startFake((request) => {
     const messages = request.body?.["messages"] as { role: string }[];
     const done = messages.filter((m) => m.role === "tool").length;
     const run = runOf(request);
     if (done >= steps) return reply.text(`${run} finished after ${done} tool results`);
     return reply.toolCalls([{ id: `c${done + 1}`, name: "count", arguments: JSON.stringify({ run, n: done + 1 }) }]);
   });
-  fakes.push(fake);
   return fake;
 }
 

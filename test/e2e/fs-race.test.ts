@@ -7,13 +7,13 @@
 import { afterEach, beforeAll, describe, expect, it } from "bun:test";
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type FakeOpenAI, type FakeToolCall, reply, startFakeOpenAI } from "../fakes/fake-openai-server.ts";
+import { createFakeOpenAIs, type FakeToolCall, reply } from "../fakes/fake-openai-server.ts";
 import { createTempDirs } from "../helpers/temp-dirs.ts";
 import { skiffBinary } from "./binary.ts";
 import { startServe, stopAllServes } from "./serve-process.ts";
 
 const { make: tempDir, removeAll: removeTempDirs } = createTempDirs("skiff-fs-race-");
-const fakes: FakeOpenAI[] = [];
+const { start: startFake, stopAll: stopFakes } = createFakeOpenAIs();
 const racers: ReturnType<typeof Bun.spawn>[] = [];
 
 beforeAll(async () => {
@@ -23,7 +23,7 @@ beforeAll(async () => {
 afterEach(async () => {
   for (const racer of racers.splice(0)) racer.kill("SIGKILL");
   await stopAllServes();
-  await Promise.all(fakes.splice(0).map((fake) => fake.stop()));
+  await stopFakes();
   removeTempDirs();
 });
 
@@ -97,8 +97,7 @@ describe("fs tools under a symlink swap race (compiled binary)", () => {
 
       const config = join(base, "skiff.toml");
       writeFileSync(config, `[tools]\nenable = ["fs_read", "fs_write"]\nfs_root = ${JSON.stringify(root)}\nfs_write = true\n`);
-      const fake = startFakeOpenAI(raceScript);
-      fakes.push(fake);
+      const fake = startFake(raceScript);
       const server = await startServe({ args: ["--config", config, "--base-url", fake.url, "--model", "m", "--sessions", "memory"] });
 
       const stopFile = join(base, "stop");

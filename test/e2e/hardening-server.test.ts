@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type FakeOpenAI, reply, startFakeOpenAI } from "../fakes/fake-openai-server.ts";
+import { createFakeOpenAIs, reply } from "../fakes/fake-openai-server.ts";
 import { canStartCluster, inCI, ownCluster, type TestCluster } from "../helpers/postgres.ts";
 import { waitFor } from "../helpers/processes.ts";
 import { skiffBinary } from "./binary.ts";
@@ -17,10 +17,10 @@ beforeAll(async () => {
   await skiffBinary();
 }, 180_000);
 
-const fakes: FakeOpenAI[] = [];
+const { start: startFake, stopAll: stopFakes } = createFakeOpenAIs();
 afterEach(async () => {
   await stopAllServes();
-  await Promise.all(fakes.splice(0).map((fake) => fake.stop()));
+  await stopFakes();
 });
 
 function portOf(server: ServeProcess): number {
@@ -130,8 +130,7 @@ describe("skiff serve against stalled request bodies", () => {
 
 describe("skiff serve: other edges", () => {
   it("logs a streamed run whose client disconnects as 499", async () => {
-    const fake = startFakeOpenAI(() => reply.hang());
-    fakes.push(fake);
+    const fake = startFake(() => reply.hang());
     const server = await startServe({ args: ["--base-url", fake.url, "--model", "m", "--sessions", "memory"] });
     for (const [path, body] of [
       ["/v1/runs", { input: "hi", stream: true }],
@@ -240,14 +239,13 @@ describe("skiff serve with a frozen Postgres", () => {
       // While `gate` is set, the model tells `onCall` it has a request and answers when the gate opens.
       let gate: Promise<void> | undefined;
       let onCall: (() => void) | undefined;
-      const fake = startFakeOpenAI(async () => {
+      const fake = startFake(async () => {
         if (gate) {
           onCall?.();
           await gate;
         }
         return reply.text("answer");
       });
-      fakes.push(fake);
       const server = await startServe({ args: ["--base-url", fake.url, "--model", "m", "--sessions", cluster!.url, "--store-timeout", "2s"] });
       const post = (body: unknown) =>
         fetch(`${server.url}/v1/runs`, { method: "POST", body: JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
